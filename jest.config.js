@@ -1,0 +1,22 @@
+// Unit tests mock the AWS SDK; integration tests run against DynamoDB Local and fauxqs, which
+// their global setup starts once per run.
+const transform = {
+  '^.+\\.ts$': ['ts-jest', { isolatedModules: true, diagnostics: false }],
+  '^.+\\.yaml$': '<rootDir>/tests/support/textTransform.js',
+};
+const common = { testEnvironment: 'node', transform, moduleFileExtensions: ['ts', 'js', 'json', 'yaml'] };
+
+/** @type {import('jest').Config} */
+module.exports = {
+  projects: [
+    { ...common, displayName: 'unit', testMatch: ['<rootDir>/tests/unit/**/*.test.ts'] },
+    {
+      ...common,
+      displayName: 'integration',
+      testMatch: ['<rootDir>/tests/integration/**/*.test.ts'],
+      globalSetup: '<rootDir>/tests/support/emulatorSetup.ts',
+      globalTeardown: '<rootDir>/tests/support/emulatorTeardown.ts',
+      testTimeout: 60_000,
+    },
+  ],
+};

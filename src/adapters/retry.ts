@@ -1,0 +1,21 @@
+// Retries an operation that failed for a passing reason, with jittered exponential backoff.
+
+export interface RetryOptions {
+  attempts?: number;
+  baseDelayMs?: number;
+  maxDelayMs?: number;
+  isRetryable?: (error: unknown) => boolean;
+}
+
+export async function withRetries<T>(operation: () => Promise<T>, options: RetryOptions = {}): Promise<T> {
+  const { attempts = 5, baseDelayMs = 20, maxDelayMs = 1000, isRetryable = () => true } = options;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await operation();
+    } catch (error) {
+      if (attempt >= attempts || !isRetryable(error)) throw error;
+      const ceiling = Math.min(maxDelayMs, baseDelayMs * 2 ** attempt);
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * ceiling));
+    }
+  }
+}

@@ -1,0 +1,104 @@
+// The shipping transaction: credit, every product's stock and the order's status change together
+// or not at all. DynamoDB does the arithmetic under conditions; nothing is read and written back.
+import { TransactionCanceledException, type CancellationReason } from '@aws-sdk/client-dynamodb';
+import { TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { OrderStatus, shippedLog, type Order } from '../domain/order';
+import type { ShipmentOutcome } from '../domain/shipping';
+import { moneyValue } from './numbers';
+import { withRetries } from './retry';
+
+export interface ShippingTables {
+  orderTable: string;
+  accountTable: string;
+  stockTable: string;
+}
+
+/** A cancellation for a passing reason (another transaction, throttling): try again, never reject. */
+export class ShipmentContendedError extends Error {}
+
+const isTransient = (reason: CancellationReason | undefined) =>
+  reason?.Code === 'TransactionConflict' || reason?.Code === 'ThrottlingError' || reason?.Code === 'ProvisionedThroughputExceeded';
+
+export function shippingLedger(db: DynamoDBDocumentClient, tables: ShippingTables, now: () => string = () => new Date().toISOString()) {
+  function transaction(order: Order): TransactWriteCommand {
+    const at = now();
+    return new TransactWriteCommand({
+      TransactItems: [
+        {
+          Update: {
+            TableName: tables.accountTable,
+            Key: { customerId: order.customerId },
+            UpdateExpression: 'SET balance = balance - :amount, updatedAt = :now',
+            ConditionExpression: 'attribute_exists(customerId) AND balance >= :amount',
+            ExpressionAttributeValues: { ':amount': moneyValue(order.totalCents), ':now': at },
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          },
+        },
+        ...order.items.map(({ productId, qty }) => ({
+          Update: {
+            TableName: tables.stockTable,
+            Key: { productId },
+            UpdateExpression: 'SET balance = balance - :qty, updatedAt = :now',
+            ConditionExpression: 'attribute_exists(productId) AND balance >= :qty',
+            ExpressionAttributeValues: { ':qty': qty, ':now': at },
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
+          },
+        })),
+        {
+          Update: {
+            TableName: tables.orderTable,
+            Key: { orderId: order.orderId },
+            UpdateExpression: 'SET #status = :shipped, logs = list_append(logs, :line), updatedAt = :now',
+            ConditionExpression: '#status = :ready',
+            ExpressionAttributeNames: { '#status': 'status' },
+            ExpressionAttributeValues: {
+              ':shipped': OrderStatus.Shipped,
+              ':ready': OrderStatus.ReadyToShip,
+              ':line': [shippedLog(order.totalCents)],
+              ':now': at,
+            },
+          },
+        },
+      ],
+    });
+  }
+
+  function outcomeOf(order: Order, reasons: CancellationReason[]): ShipmentOutcome {
+    const [account, ...rest] = reasons;
+    const orderReason = rest[order.items.length];
+    const stock = rest.slice(0, order.items.length);
+    if (orderReason?.Code === 'ConditionalCheckFailed') return { shipped: false, alreadyFinal: true };
+    if ([account, ...stock, orderReason].some(isTransient)) throw new ShipmentContendedError('shipping transaction lost a race; retrying');
+    if (account?.Code === 'ConditionalCheckFailed') {
+      return { shipped: false, refusal: account.Item ? { reason: 'insufficient-credit', totalCents: order.totalCents } : { reason: 'no-account' } };
+    }
+    const failed = order.items.filter((_, index) => stock[index]?.Code === 'ConditionalCheckFailed');
+    if (failed.length > 0) {
+      const missing = failed.filter((item) => !stock[order.items.indexOf(item)]?.Item).map((item) => item.productId);
+      return missing.length > 0
+        ? { shipped: false, refusal: { reason: 'no-product', productIds: missing } }
+        : { shipped: false, refusal: { reason: 'insufficient-stock', productIds: failed.map((item) => item.productId) } };
+    }
+    throw new Error(`shipping transaction cancelled for an unexpected reason: ${reasons.map((r) => r.Code ?? 'None').join(',')}`);
+  }
+
+  return {
+    /** Ships the order, or says why it cannot; throws when it should simply be tried again. */
+    ship(order: Order): Promise<ShipmentOutcome> {
+      return withRetries(
+        async () => {
+          try {
+            await db.send(transaction(order));
+            return { shipped: true } as const;
+          } catch (error) {
+            if (error instanceof TransactionCanceledException) return outcomeOf(order, error.CancellationReasons ?? []);
+            throw error;
+          }
+        },
+        { attempts: 8, baseDelayMs: 25, maxDelayMs: 2000, isRetryable: (error) => error instanceof ShipmentContendedError },
+      );
+    },
+  };
+}
+
+export type ShippingLedger = ReturnType<typeof shippingLedger>;

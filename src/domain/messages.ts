@@ -1,0 +1,63 @@
+// The messages that travel between the functions, and their parsers. A message that does not
+// parse is refused with an error, so that its record is retried and finally dead-lettered.
+import { toCents } from './money';
+import { Check, type CheckResult, type Order } from './order';
+
+export class MalformedMessageError extends Error {}
+
+/** Published on the order topic for each new order. */
+export interface OrderPlacedMessage {
+  orderId: string;
+  customerId: string;
+  items: { productId: string; qty: number }[];
+  totalAmount: string;
+}
+
+export type OrderToCheck = Pick<Order, 'orderId' | 'customerId' | 'items' | 'totalCents'>;
+
+/** Sent to the ship-order queue once an order is ready to ship. */
+export interface ShipmentRequest {
+  orderId: string;
+}
+
+function object(value: unknown): Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new MalformedMessageError('message is not a JSON object');
+  return value as Record<string, unknown>;
+}
+
+function text(record: Record<string, unknown>, key: string): string {
+  const value = record[key];
+  if (typeof value !== 'string' || value.length === 0) throw new MalformedMessageError(`message has no ${key}`);
+  return value;
+}
+
+export function parseOrderPlaced(body: unknown): OrderToCheck {
+  const record = object(body);
+  const items = record.items;
+  if (!Array.isArray(items) || items.length === 0) throw new MalformedMessageError('message has no items');
+  const totalAmount = record.totalAmount;
+  if (typeof totalAmount !== 'string' && typeof totalAmount !== 'number') throw new MalformedMessageError('message has no totalAmount');
+  return {
+    orderId: text(record, 'orderId'),
+    customerId: text(record, 'customerId'),
+    items: items.map((item) => {
+      const line = object(item);
+      const qty = line.qty;
+      if (typeof qty !== 'number' || !Number.isSafeInteger(qty) || qty < 1) throw new MalformedMessageError('message has an item without a valid qty');
+      return { productId: text(line, 'productId'), qty };
+    }),
+    totalCents: toCents(totalAmount),
+  };
+}
+
+export function parseCheckResult(body: unknown): CheckResult {
+  const record = object(body);
+  const check = record.check;
+  if (check !== Check.Credit && check !== Check.Stock) throw new MalformedMessageError('message has no valid check');
+  if (typeof record.passed !== 'boolean') throw new MalformedMessageError('message has no passed flag');
+  return { orderId: text(record, 'orderId'), check, passed: record.passed, detail: text(record, 'detail') };
+}
+
+export function parseShipmentRequest(body: unknown): ShipmentRequest {
+  return { orderId: text(object(body), 'orderId') };
+}

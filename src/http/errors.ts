@@ -1,0 +1,48 @@
+// Errors that carry an HTTP status, and the one place where any error becomes a response.
+import {
+  IdempotencyAlreadyInProgressError,
+  IdempotencyValidationError,
+} from '@aws-lambda-powertools/idempotency';
+import { InvalidRequestError, type FieldError } from '../domain/orderRequest';
+import { OrdersNotQueuedError } from '../usecases/placeOrders';
+
+export class HttpError extends Error {
+  constructor(
+    readonly statusCode: number,
+    message: string,
+    readonly errors?: FieldError[],
+    readonly headers?: Record<string, string>,
+  ) {
+    super(message);
+  }
+}
+
+export const notFound = (what: string) => new HttpError(404, `${what} was not found.`);
+
+export interface ErrorResponse {
+  statusCode: number;
+  body: { message: string; errors?: FieldError[] };
+  headers?: Record<string, string>;
+}
+
+/** Maps domain and library errors to the contract's JSON error; anything else is a 500 that reveals nothing. */
+export function toErrorResponse(error: unknown): ErrorResponse & { unexpected: boolean } {
+  const response = (statusCode: number, message: string, errors?: FieldError[], headers?: Record<string, string>) => ({
+    statusCode,
+    body: errors && errors.length > 0 ? { message, errors } : { message },
+    ...(headers ? { headers } : {}),
+    unexpected: statusCode >= 500,
+  });
+  if (error instanceof HttpError) return response(error.statusCode, error.message, error.errors, error.headers);
+  if (error instanceof InvalidRequestError) return response(400, error.message, error.errors);
+  if (error instanceof IdempotencyValidationError) {
+    return response(409, 'This Idempotency-Key was already used with a different request body; use a new key for a new request.');
+  }
+  if (error instanceof IdempotencyAlreadyInProgressError) {
+    return response(409, 'A request with this Idempotency-Key is still being processed; retry in a moment.');
+  }
+  if (error instanceof OrdersNotQueuedError) {
+    return response(503, 'The orders could not be queued for processing and were not stored; retry, with the same Idempotency-Key.');
+  }
+  return response(500, 'The request could not be processed because of an internal error; retry later.');
+}

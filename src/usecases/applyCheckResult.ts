@@ -1,0 +1,47 @@
+import { Check, OrderStatus, type CheckResult } from '../domain/order';
+
+/** The parts of an order that decide what a check result does to it. */
+export interface OrderProgress {
+  status: OrderStatus;
+  creditCheck?: 'PASSED' | 'FAILED';
+  stockCheck?: 'PASSED' | 'FAILED';
+}
+
+export interface CheckResultPorts {
+  /** Records a passed check on a PENDING order that has no result for that check yet; returns the order as it now is (undefined: no such order). */
+  recordPassedCheck(result: CheckResult): Promise<OrderProgress | undefined>;
+  /** Rejects a PENDING order that has no result for that check yet; false if the order had moved on. */
+  rejectForFailedCheck(result: CheckResult): Promise<boolean>;
+  /** PENDING with both checks passed -> READY_TO_SHIP; false if another invocation got there first. */
+  markReadyToShip(orderId: string): Promise<boolean>;
+  requestShipping(orderId: string): Promise<void>;
+}
+
+export type CheckResultEffect = 'rejected' | 'recorded' | 'ready-to-ship' | 'shipping-requested-again' | 'ignored';
+
+/**
+ * Applies one check result. Every step is conditional on the order's current state, so a result
+ * delivered twice, late or out of order changes nothing, and only one invocation can move the
+ * order to READY_TO_SHIP.
+ */
+export async function applyCheckResult(result: CheckResult, ports: CheckResultPorts): Promise<CheckResultEffect> {
+  if (!result.passed) {
+    return (await ports.rejectForFailedCheck(result)) ? 'rejected' : 'ignored';
+  }
+  const order = await ports.recordPassedCheck(result);
+  if (order === undefined) return 'ignored';
+  if (order.status === OrderStatus.Pending && order.creditCheck === 'PASSED' && order.stockCheck === 'PASSED') {
+    if (!(await ports.markReadyToShip(result.orderId))) return 'ignored';
+    await ports.requestShipping(result.orderId);
+    return 'ready-to-ship';
+  }
+  if (order.status === OrderStatus.ReadyToShip) {
+    // A repeat of a result seen before: the first delivery may have stopped between marking the
+    // order and requesting shipping. Shipping is idempotent, so asking again is safe.
+    await ports.requestShipping(result.orderId);
+    return 'shipping-requested-again';
+  }
+  return order.status === OrderStatus.Pending ? 'recorded' : 'ignored';
+}
+
+export const checkAttribute = (check: Check): 'creditCheck' | 'stockCheck' => (check === Check.Credit ? 'creditCheck' : 'stockCheck');
