@@ -1,7 +1,7 @@
 // Unit tests mock the AWS SDK; integration tests run against DynamoDB Local and fauxqs, which
 // their global setup starts once per run.
 const transform = {
-  '^.+\\.ts$': ['ts-jest', { isolatedModules: true, diagnostics: false }],
+  '^.+\\.ts$': ['ts-jest', { diagnostics: false }],
   '^.+\\.yaml$': '<rootDir>/tests/support/textTransform.js',
 };
 const common = { testEnvironment: 'node', transform, moduleFileExtensions: ['ts', 'js', 'json', 'yaml'] };
@@ -9,7 +9,7 @@ const common = { testEnvironment: 'node', transform, moduleFileExtensions: ['ts'
 /** @type {import('jest').Config} */
 module.exports = {
   projects: [
-    { ...common, displayName: 'unit', testMatch: ['<rootDir>/tests/unit/**/*.test.ts'] },
+    { ...common, displayName: 'unit', testMatch: ['<rootDir>/tests/unit/**/*.test.ts'], setupFiles: ['<rootDir>/tests/support/unitEnv.ts'] },
     {
       ...common,
       displayName: 'integration',

@@ -45,19 +45,21 @@ async function place(bodies: OrderRequestBody[], pathOf: (index: number) => stri
   return placed.map(orderView);
 }
 
-/** The same Idempotency-Key with the same body (per route) returns the first answer for 24 hours. */
-const placeOnce = makeIdempotent(
-  (request: { route: string; key: string; body: OrderRequestBody[] }) =>
-    place(request.body, request.route === 'placeOrders' ? (index) => `orders[${index}].` : () => ''),
-  {
-    persistenceStore: idempotencyStore,
-    config: new IdempotencyConfig({ eventKeyJmesPath: '[route, key]', payloadValidationJmesPath: 'body', expiresAfterSeconds: 24 * 60 * 60 }),
-  },
-);
+type Route = 'placeOrder' | 'placeOrders';
+const fieldPrefix = (route: Route) => (route === 'placeOrders' ? (index: number) => `orders[${index}].` : () => '');
 
-function placeFrom(request: ApiRequest, route: string, bodies: OrderRequestBody[]): Promise<OrderView[]> {
+/** The same Idempotency-Key with the same body (per route) returns the first answer for 24 hours. */
+const idempotency = new IdempotencyConfig({ eventKeyJmesPath: '[route, key]', payloadValidationJmesPath: 'body', expiresAfterSeconds: 24 * 60 * 60 });
+const placeOnce = makeIdempotent((request: { route: Route; key: string; body: OrderRequestBody[] }) => place(request.body, fieldPrefix(request.route)), {
+  persistenceStore: idempotencyStore,
+  config: idempotency,
+});
+
+function placeFrom(request: ApiRequest, route: Route, bodies: OrderRequestBody[]): Promise<OrderView[]> {
   const key = request.headers['idempotency-key'];
-  return key ? placeOnce({ route, key, body: bodies }) : place(bodies, route === 'placeOrders' ? (index) => `orders[${index}].` : () => '');
+  if (!key) return place(bodies, fieldPrefix(route));
+  idempotency.registerLambdaContext(request.context);
+  return placeOnce({ route, key, body: bodies });
 }
 
 export const handler = apiHandler(

@@ -16,6 +16,7 @@ export interface ApiRequest<Body = unknown> {
   headers: Record<string, string>;
   requestId: string;
   resource: string;
+  context: Context;
 }
 
 export interface ApiResult {
@@ -32,7 +33,7 @@ export function apiHandler(operations: Record<string, Operation>, logger: Logger
   return async (event: APIGatewayProxyEvent, context: Context): Promise<APIGatewayProxyResult> => {
     logger.addContext(context);
     try {
-      const result = await route(event, operations);
+      const result = await route(event, context, operations);
       return json(result.statusCode, result.body, result.headers);
     } catch (error) {
       const response = toErrorResponse(error);
@@ -43,7 +44,7 @@ export function apiHandler(operations: Record<string, Operation>, logger: Logger
   };
 }
 
-async function route(event: APIGatewayProxyEvent, operations: Record<string, Operation>): Promise<ApiResult> {
+async function route(event: APIGatewayProxyEvent, context: Context, operations: Record<string, Operation>): Promise<ApiResult> {
   const allowed = allowedMethods(event.resource);
   if (allowed.length === 0) throw new HttpError(404, 'No such route. See the API documentation for the available paths.');
   const contract = operationContract(event.resource, event.httpMethod);
@@ -71,7 +72,7 @@ async function route(event: APIGatewayProxyEvent, operations: Record<string, Ope
     errors.push(...contract.validateBody(body));
   }
   if (errors.length > 0) throw InvalidRequestError.of(errors);
-  return operation({ body, pathParameters, headers, requestId: event.requestContext?.requestId ?? '', resource: event.resource });
+  return operation({ body, pathParameters, headers, requestId: event.requestContext?.requestId ?? '', resource: event.resource, context });
 }
 
 function parseBody(event: APIGatewayProxyEvent, contentType: string | undefined): unknown {

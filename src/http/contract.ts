@@ -66,10 +66,13 @@ function compile(resource: string, method: string): OperationContract | undefine
       name: parameter.name,
       in: parameter.in,
       required: parameter.required === true,
-      validate: validatorFor(ajv.compile(parameter.schema), `${parameter.name}`),
+      validate: validatorFor(ajv.compile(withinDocument(parameter.schema)), parameter.name),
     })),
   };
 }
+
+/** A schema taken out of the document keeps its `#/components/...` references pointing into it. */
+const withinDocument = (schema: object): object => JSON.parse(JSON.stringify(schema).replaceAll('"#/', '"openapi#/')) as object;
 
 function validatorFor(validate: ValidateFunction, root: string) {
   return (value: unknown): FieldError[] => (validate(value) ? [] : (validate.errors ?? []).map((error) => fieldError(error, root)));

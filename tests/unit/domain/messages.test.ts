@@ -1,0 +1,32 @@
+import { MalformedMessageError, parseCheckResult, parseOrderPlaced, parseShipmentRequest } from '../../../src/domain/messages';
+
+describe('message parsers', () => {
+  it('reads an order-placed message with its total in cents', () => {
+    expect(parseOrderPlaced({ orderId: 'o', customerId: 'c', items: [{ productId: 'p', qty: 2 }], totalAmount: '0.30' })).toEqual({
+      orderId: 'o',
+      customerId: 'c',
+      items: [{ productId: 'p', qty: 2 }],
+      totalCents: 30,
+    });
+  });
+
+  it.each([
+    ['not an object', 'text'],
+    ['no items', { orderId: 'o', customerId: 'c', items: [], totalAmount: '1' }],
+    ['a fractional qty', { orderId: 'o', customerId: 'c', items: [{ productId: 'p', qty: 1.5 }], totalAmount: '1' }],
+    ['no orderId', { customerId: 'c', items: [{ productId: 'p', qty: 1 }], totalAmount: '1' }],
+  ])('refuses an order-placed message with %s', (_, body) => {
+    expect(() => parseOrderPlaced(body)).toThrow(MalformedMessageError);
+  });
+
+  it('reads check results and refuses unknown checks', () => {
+    expect(parseCheckResult({ orderId: 'o', check: 'STOCK', passed: false, detail: 'd' })).toEqual({ orderId: 'o', check: 'STOCK', passed: false, detail: 'd' });
+    expect(() => parseCheckResult({ orderId: 'o', check: 'PRICE', passed: true, detail: 'd' })).toThrow(MalformedMessageError);
+    expect(() => parseCheckResult({ orderId: 'o', check: 'STOCK', passed: 'yes', detail: 'd' })).toThrow(MalformedMessageError);
+  });
+
+  it('reads shipment requests', () => {
+    expect(parseShipmentRequest({ orderId: 'o' })).toEqual({ orderId: 'o' });
+    expect(() => parseShipmentRequest({})).toThrow(MalformedMessageError);
+  });
+});
