@@ -71,7 +71,8 @@ export async function startEmulators(options: EmulatorOptions = {}): Promise<Emu
     startDynamoDbLocal(options.persistDir),
     startFauxqs({
       port: 0,
-      host: '127.0.0.1',
+      // No `host`: with one, fauxqs names queues http://sqs.<region>.<host>:<port>/..., which is not a
+      // valid URL for an IP host; without, queue URLs use the address the client called.
       logger: false,
       defaultRegion: LOCAL_REGION,
       ...(options.persistDir ? { dataDir: join(options.persistDir, 'fauxqs') } : {}),
