@@ -16,7 +16,7 @@ module.exports = {
       testMatch: ['<rootDir>/tests/integration/**/*.test.ts'],
       globalSetup: '<rootDir>/tests/support/emulatorSetup.ts',
       globalTeardown: '<rootDir>/tests/support/emulatorTeardown.ts',
-      testTimeout: 60_000,
+      setupFilesAfterEnv: ['<rootDir>/tests/support/slowTests.ts'],
     },
   ],
 };

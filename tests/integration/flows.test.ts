@@ -1,0 +1,166 @@
+// The whole order journey through the real functions, the real SNS -> SQS fan-out and DynamoDB
+// Local; each queue is delivered by hand so every step can be observed and repeated.
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { toCents } from '../../src/domain/money';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { apiEvent, lambdaContext, orderBody } from '../support/factories';
+import { createTestStack, type TestStack } from './support/testStack';
+
+type ApiHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
+
+let t: TestStack;
+
+beforeAll(async () => {
+  t = await createTestStack();
+});
+
+const api = async (input: Parameters<typeof apiEvent>[0], fn = 'OrderApiFunction') => {
+  const response = await t.handler<ApiHandler>(fn)(apiEvent(input), lambdaContext(fn));
+  return { ...response, json: JSON.parse(response.body) as Record<string, unknown> };
+};
+const setAccount = (customerId: string, balance: number) => api({ method: 'POST', resource: '/account', body: { customerId, balance } }, 'AccountUpdateFunction');
+const setStock = (productId: string, balance: number) => api({ method: 'POST', resource: '/stock', body: { productId, balance } }, 'StockUpdateFunction');
+/** A balance as its exact decimal, normalised (DynamoDB may keep a scale: 90.00). */
+const balanceOf = async (table: string, key: Record<string, string>) => {
+  const stored = (await t.db.send(new GetCommand({ TableName: t.tableName(table), Key: key }))).Item?.balance as { value: string } | undefined;
+  return stored === undefined ? undefined : String(toCents(stored.value) / 100);
+};
+const orderOf = async (orderId: string) => (await t.db.send(new GetCommand({ TableName: t.tableName('OrderTable'), Key: { orderId } }))).Item;
+
+/** Runs every queue once, in pipeline order, with optional duplicate delivery at each hop. */
+async function runPipeline(options: { deliverTwice?: boolean } = {}) {
+  await t.drain('BalanceCheckerQueue', 'BalanceCheckerFunction', options);
+  await t.drain('StockCheckerQueue', 'StockCheckerFunction', options);
+  await t.drain('OrderUpdateQueue', 'OrderUpdateFunction', options);
+  await t.drain('ShipOrderQueue', 'ShipOrderFunction', options);
+}
+
+const unique = (prefix: string) => `${prefix}-${Math.random().toString(36).slice(2, 8)}`;
+
+describe('an order through the pipeline', () => {
+  it('ships an order with enough credit and stock and deducts exactly what it cost', async () => {
+    const [customer, p1, p2] = [unique('c'), unique('p'), unique('p')];
+    await setAccount(customer, 1000);
+    await setStock(p1, 100);
+    await setStock(p2, 100);
+    const placed = await api({ method: 'POST', resource: '/order', body: orderBody({ customerId: customer, items: [{ productId: p1, qty: 1 }, { productId: p2, qty: 2 }], totalAmount: 187.78 }) });
+    expect(placed.statusCode).toBe(202);
+
+    await runPipeline();
+
+    const order = await orderOf(String(placed.json.orderId));
+    expect(order?.status).toBe('SHIPPED');
+    expect(order?.logs).toEqual([
+      'Order received: 2 products, 3 units, total 187.78',
+      expect.stringMatching(/^(Credit|Stock) check passed/),
+      expect.stringMatching(/^(Credit|Stock) check passed/),
+      'Ready to ship: credit and stock checks passed',
+      'Shipped: charged 187.78, stock deducted',
+    ]);
+    expect(await balanceOf('AccountTable', { customerId: customer })).toBe('812.22');
+    expect(await balanceOf('StockTable', { productId: p1 })).toBe('99');
+    expect(await balanceOf('StockTable', { productId: p2 })).toBe('98');
+  });
+
+  it('rejects an order without enough stock, logs why, and leaves balances untouched', async () => {
+    const [customer, product] = [unique('c'), unique('p')];
+    await setAccount(customer, 50);
+    await setStock(product, 0);
+    const placed = await api({ method: 'POST', resource: '/order', body: orderBody({ customerId: customer, items: [{ productId: product, qty: 1 }], totalAmount: 10 }) });
+
+    await runPipeline();
+
+    const order = await orderOf(String(placed.json.orderId));
+    expect(order?.status).toBe('REJECTED');
+    expect(order?.logs).toContain(`Stock check failed: product ${product} has 0, needs 1`);
+    expect(await balanceOf('AccountTable', { customerId: customer })).toBe('50');
+    expect(await balanceOf('StockTable', { productId: product })).toBe('0');
+  });
+
+  it('rejects an order whose customer has no account', async () => {
+    const product = unique('p');
+    await setStock(product, 5);
+    const placed = await api({ method: 'POST', resource: '/order', body: orderBody({ customerId: unique('nobody'), items: [{ productId: product, qty: 1 }], totalAmount: 1 }) });
+    await runPipeline();
+    const order = await orderOf(String(placed.json.orderId));
+    expect(order?.status).toBe('REJECTED');
+    expect(order?.logs).toEqual(expect.arrayContaining([expect.stringMatching(/^Credit check failed: customer nobody-\w+ has no account$/)]));
+    expect(await balanceOf('StockTable', { productId: product })).toBe('5');
+  });
+
+  it('ends in the same state when every message is delivered twice', async () => {
+    const [customer, product] = [unique('c'), unique('p')];
+    await setAccount(customer, 0.3);
+    await setStock(product, 2);
+    const first = await api({ method: 'POST', resource: '/order', body: orderBody({ customerId: customer, items: [{ productId: product, qty: 1 }], totalAmount: 0.1 }) });
+    const second = await api({ method: 'POST', resource: '/order', body: orderBody({ customerId: customer, items: [{ productId: product, qty: 1 }], totalAmount: 0.2 }) });
+
+    await runPipeline({ deliverTwice: true });
+    await runPipeline({ deliverTwice: true }); // repeated shipment requests from the duplicates
+
+    expect((await orderOf(String(first.json.orderId)))?.status).toBe('SHIPPED');
+    expect((await orderOf(String(second.json.orderId)))?.status).toBe('SHIPPED');
+    expect((await orderOf(String(first.json.orderId)))?.logs).toHaveLength(5);
+    expect(await balanceOf('AccountTable', { customerId: customer })).toBe('0');
+    expect(await balanceOf('StockTable', { productId: product })).toBe('0');
+  });
+
+  it('ships exactly one of two orders racing for the last unit', async () => {
+    const [a, b, product] = [unique('c'), unique('c'), unique('p')];
+    await setAccount(a, 100);
+    await setAccount(b, 100);
+    await setStock(product, 1);
+    const placed = await Promise.all(
+      [a, b].map((customerId) => api({ method: 'POST', resource: '/order', body: orderBody({ customerId, items: [{ productId: product, qty: 1 }], totalAmount: 10 }) })),
+    );
+    // Both pass their checks while the unit is still there; only shipping can tell them apart.
+    await t.drain('BalanceCheckerQueue', 'BalanceCheckerFunction');
+    await t.drain('StockCheckerQueue', 'StockCheckerFunction');
+    await t.drain('OrderUpdateQueue', 'OrderUpdateFunction');
+    await t.drain('ShipOrderQueue', 'ShipOrderFunction');
+
+    const orders = await Promise.all(placed.map((p) => orderOf(String(p.json.orderId))));
+    expect(orders.map((o) => o?.status).sort()).toEqual(['REJECTED', 'SHIPPED']);
+    const rejected = orders.find((o) => o?.status === 'REJECTED');
+    expect(rejected?.logs).toContain(`Rejected at shipping: insufficient stock for product ${product}`);
+    expect(await balanceOf('StockTable', { productId: product })).toBe('0');
+    const balances = [await balanceOf('AccountTable', { customerId: a }), await balanceOf('AccountTable', { customerId: b })].sort();
+    expect(balances).toEqual(['100', '90']);
+  });
+
+  it('dead-letters nothing and rejects nothing when a check result arrives for an unknown order', async () => {
+    await t.sqs.send(new SendMessageCommand({ QueueUrl: t.queueUrl('OrderUpdateQueue'), MessageBody: JSON.stringify({ orderId: 'missing', check: 'CREDIT', passed: true, detail: 'x' }) }));
+    const { failed } = await t.drain('OrderUpdateQueue', 'OrderUpdateFunction');
+    expect(failed).toEqual([]);
+    expect(await orderOf('missing')).toBeUndefined();
+  });
+});
+
+describe('idempotent order placement', () => {
+  it('returns the first answer for the same key and body, and stores one order', async () => {
+    const body = orderBody({ customerId: unique('c') });
+    const headers = { 'Idempotency-Key': unique('key') };
+    const first = await api({ method: 'POST', resource: '/order', body, headers });
+    const again = await api({ method: 'POST', resource: '/order', body, headers });
+    expect(again.statusCode).toBe(202);
+    expect(again.json.orderId).toBe(first.json.orderId);
+    const announced = await t.receiveAll('BalanceCheckerQueue');
+    expect(announced.filter((m) => JSON.parse(m.Body ?? '{}').customerId === body.customerId)).toHaveLength(1);
+  });
+
+  it('refuses the same key with a different body with 409', async () => {
+    const headers = { 'Idempotency-Key': unique('key') };
+    await api({ method: 'POST', resource: '/order', body: orderBody({ totalAmount: 1 }), headers });
+    const conflict = await api({ method: 'POST', resource: '/order', body: orderBody({ totalAmount: 2 }), headers });
+    expect(conflict.statusCode).toBe(409);
+  });
+
+  it('keeps keys of /order and /orders apart', async () => {
+    const headers = { 'Idempotency-Key': unique('key') };
+    const single = await api({ method: 'POST', resource: '/order', body: orderBody(), headers });
+    const batch = await api({ method: 'POST', resource: '/orders', body: { orders: [orderBody()] }, headers });
+    expect(batch.statusCode).toBe(202);
+    expect((batch.json.orders as { orderId: string }[])[0]?.orderId).not.toBe(single.json.orderId);
+  });
+});
