@@ -1,8 +1,9 @@
 // OrderTable access. Every status change is a conditional update on the current status.
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { BatchWriteCommand, DeleteCommand, GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { OrderStatus, READY_TO_SHIP_LOG, type CheckResult, type Order } from '../domain/order';
+import { BatchWriteCommand, DeleteCommand, GetCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { FINAL_STATUSES, OrderStatus, READY_TO_SHIP_LOG, type CheckResult, type Order } from '../domain/order';
+import type { OpenOrder } from '../usecases/sweepOverdueOrders';
 import { checkAttribute, type OrderProgress } from '../usecases/applyCheckResult';
 import { moneyValue, readCents, readInteger } from './numbers';
 import { withRetries } from './retry';
@@ -19,6 +20,8 @@ export function toOrderItem(order: Order): Item {
     createdAt: order.createdAt,
     updatedAt: order.updatedAt,
     logs: order.logs,
+    // Only open orders carry these, so the OpenOrders index holds just what may still need a push.
+    ...(FINAL_STATUSES.includes(order.status) ? {} : { openStatus: order.status, openSince: order.updatedAt }),
   };
 }
 
@@ -46,6 +49,8 @@ function toProgress(item: Item): OrderProgress {
 
 const isConditionFailure = (error: unknown): error is ConditionalCheckFailedException => error instanceof ConditionalCheckFailedException;
 
+export const OPEN_ORDERS_INDEX = 'OpenOrders';
+
 export function orderStore(db: DynamoDBDocumentClient, tableName: string, now: () => string = () => new Date().toISOString()) {
   /** Runs a conditional update; false when the condition did not hold. */
   async function updateIf(command: UpdateCommand): Promise<boolean> {
@@ -56,6 +61,20 @@ export function orderStore(db: DynamoDBDocumentClient, tableName: string, now: (
       if (isConditionFailure(error)) return false;
       throw error;
     }
+  }
+
+  /** Moves an order still in `status` to REJECTED with the reason; false if it had moved on. */
+  function rejectIfStill(status: OrderStatus, orderId: string, logLine: string): Promise<boolean> {
+    return updateIf(
+      new UpdateCommand({
+        TableName: tableName,
+        Key: { orderId },
+        UpdateExpression: 'SET #status = :rejected, logs = list_append(logs, :line), updatedAt = :now REMOVE openStatus, openSince',
+        ConditionExpression: '#status = :expected',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':rejected': OrderStatus.Rejected, ':expected': status, ':line': [logLine], ':now': now() },
+      }),
+    );
   }
 
   return {
@@ -125,7 +144,7 @@ export function orderStore(db: DynamoDBDocumentClient, tableName: string, now: (
         new UpdateCommand({
           TableName: tableName,
           Key: { orderId: result.orderId },
-          UpdateExpression: 'SET #status = :rejected, #check = :failed, logs = list_append(logs, :line), updatedAt = :now',
+          UpdateExpression: 'SET #status = :rejected, #check = :failed, logs = list_append(logs, :line), updatedAt = :now REMOVE openStatus, openSince',
           ConditionExpression: '#status = :pending AND attribute_not_exists(#check)',
           ExpressionAttributeNames: { '#status': 'status', '#check': checkAttribute(result.check) },
           ExpressionAttributeValues: {
@@ -144,7 +163,7 @@ export function orderStore(db: DynamoDBDocumentClient, tableName: string, now: (
         new UpdateCommand({
           TableName: tableName,
           Key: { orderId },
-          UpdateExpression: 'SET #status = :ready, logs = list_append(logs, :line), updatedAt = :now',
+          UpdateExpression: 'SET #status = :ready, openStatus = :ready, openSince = :now, logs = list_append(logs, :line), updatedAt = :now',
           ConditionExpression: '#status = :pending AND creditCheck = :passed AND stockCheck = :passed',
           ExpressionAttributeNames: { '#status': 'status' },
           ExpressionAttributeValues: {
@@ -159,16 +178,29 @@ export function orderStore(db: DynamoDBDocumentClient, tableName: string, now: (
     },
 
     rejectAtShipping(orderId: string, logLine: string): Promise<boolean> {
-      return updateIf(
-        new UpdateCommand({
-          TableName: tableName,
-          Key: { orderId },
-          UpdateExpression: 'SET #status = :rejected, logs = list_append(logs, :line), updatedAt = :now',
-          ConditionExpression: '#status = :ready',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':rejected': OrderStatus.Rejected, ':ready': OrderStatus.ReadyToShip, ':line': [logLine], ':now': now() },
-        }),
-      );
+      return rejectIfStill(OrderStatus.ReadyToShip, orderId, logLine);
+    },
+
+    rejectOverdue: (orderId: string, status: OrderStatus, logLine: string) => rejectIfStill(status, orderId, logLine),
+
+    /** Open orders that entered `status` before `before`, oldest first, page by page. */
+    async *openOrders(status: OrderStatus, before: string): AsyncIterable<OpenOrder> {
+      let startKey: Record<string, unknown> | undefined;
+      do {
+        const page = await db.send(
+          new QueryCommand({
+            TableName: tableName,
+            IndexName: OPEN_ORDERS_INDEX,
+            KeyConditionExpression: 'openStatus = :status AND openSince < :before',
+            ExpressionAttributeValues: { ':status': status, ':before': before },
+            ExclusiveStartKey: startKey,
+          }),
+        );
+        for (const item of page.Items ?? []) {
+          yield { orderId: String(item.orderId), status: item.openStatus as OrderStatus, openSince: String(item.openSince) };
+        }
+        startKey = page.LastEvaluatedKey;
+      } while (startKey);
     },
   };
 }

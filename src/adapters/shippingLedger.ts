@@ -48,7 +48,7 @@ export function shippingLedger(db: DynamoDBDocumentClient, tables: ShippingTable
           Update: {
             TableName: tables.orderTable,
             Key: { orderId: order.orderId },
-            UpdateExpression: 'SET #status = :shipped, logs = list_append(logs, :line), updatedAt = :now',
+            UpdateExpression: 'SET #status = :shipped, logs = list_append(logs, :line), updatedAt = :now REMOVE openStatus, openSince',
             ConditionExpression: '#status = :ready',
             ExpressionAttributeNames: { '#status': 'status' },
             ExpressionAttributeValues: {

@@ -190,3 +190,28 @@ describe('messaging adapters', () => {
     expect((await t.receiveAll('ShipOrderQueue')).map((m) => JSON.parse(m.Body ?? '{}'))).toEqual([{ orderId: 'o' }]);
   });
 });
+
+describe('open orders index', () => {
+  it('lists an order while it is open and forgets it once it is final', async () => {
+    const [customer, product] = [id('c'), id('p')];
+    await accounts.set(customer, 1000);
+    await stock.set(product, 1);
+    const order = await readyOrder(customer, [{ productId: product, qty: 1 }], 100);
+    const listed = async () => {
+      const found: string[] = [];
+      for await (const open of orders.openOrders(OrderStatus.ReadyToShip, new Date(Date.now() + 60_000).toISOString())) found.push(open.orderId);
+      return found;
+    };
+    expect(await listed()).toContain(order.orderId);
+    await ledger.ship(order);
+    expect(await listed()).not.toContain(order.orderId);
+  });
+
+  it('rejects an overdue PENDING order only while it is still PENDING', async () => {
+    const order = newOrder({ customerId: 'c', items: [{ productId: 'p', qty: 1 }], totalCents: 1 }, id('o'), new Date().toISOString());
+    await orders.saveOrders([order]);
+    expect(await orders.rejectOverdue(order.orderId, OrderStatus.Pending, 'Rejected: too slow')).toBe(true);
+    expect(await orders.rejectOverdue(order.orderId, OrderStatus.Pending, 'Rejected: too slow')).toBe(false);
+    expect((await orders.getOrder(order.orderId))?.logs.at(-1)).toBe('Rejected: too slow');
+  });
+});

@@ -61,7 +61,7 @@ describe('ShipOrderFunction', () => {
     const response = await handler(sqsEvent({ orderId: 'o-1' }), lambdaContext());
     expect(response.batchItemFailures).toEqual([]);
     expect(rejections()).toEqual([line]);
-    expect(db.commandCalls(UpdateCommand)[0]?.args[0].input.ConditionExpression).toBe('#status = :ready');
+    expect(db.commandCalls(UpdateCommand)[0]?.args[0].input).toMatchObject({ ConditionExpression: '#status = :expected', ExpressionAttributeValues: expect.objectContaining({ ':expected': 'READY_TO_SHIP' }) });
   });
 
   it('does nothing when the order already moved on, even if balances also fell short', async () => {
