@@ -1,0 +1,142 @@
+// Puts the local stack together from template.yaml: emulators, resources, function bundles and
+// their worker pools, queue pollers and the API. The port opens only once all of it is ready.
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { createRequire } from 'node:module';
+import { join, resolve as resolvePath } from 'node:path';
+import type { ContractLookup } from './apiGateway';
+import { localApi, startApiServer, type LocalApi, type RunningApi } from './apiServer';
+import { buildFunctions, buildRuntimeModule, LOCAL_DIR } from './build';
+import { LOCAL_CREDENTIALS, startEmulators, type Emulators } from './emulators';
+import { functionDefinitions, FunctionRuntime } from './functions';
+import { runtimeLog, terminalSink, type LogSink } from './logs';
+import { DEFAULT_POLLER_CONCURRENCY, sqsEventSources, SqsPoller } from './poller';
+import { provision, type ProvisionedStack } from './provision';
+import { loadTemplate } from './template';
+
+export const PROJECT_ROOT = resolvePath(__dirname, '..');
+
+export interface LocalStackOptions {
+  templatePath?: string;
+  /** Template parameter overrides, as `sam deploy --parameter-overrides`. */
+  parameters?: Record<string, string>;
+  /** Accept parameter values outside the template's constraints (fast retries in tests). */
+  relaxedParameters?: boolean;
+  stackName?: string;
+  /** 0 picks a free port. */
+  port?: number;
+  host?: string;
+  /** Keep emulator data in this folder between runs. */
+  persistDir?: string;
+  /** Where the bundles go; inside the project, so that external packages resolve. */
+  buildDir?: string;
+  log?: LogSink;
+  /** Execution environments per function at most. */
+  functionConcurrency?: number;
+  /** Concurrent batches per SQS event source unless its ScalingConfig caps it lower. */
+  pollerConcurrency?: number;
+}
+
+export interface LocalStack {
+  url: string;
+  stack: ProvisionedStack;
+  emulators: Emulators;
+  api: LocalApi | undefined;
+  functions: FunctionRuntime;
+  pollers: SqsPoller[];
+  startupMs: number;
+  stop(): Promise<void>;
+}
+
+/** The HTTP contract's validators, bundled from src/http/contract.ts (it imports swagger.yaml as text). */
+async function loadContract(buildDir: string): Promise<ContractLookup> {
+  const file = await buildRuntimeModule(join(PROJECT_ROOT, 'src', 'http', 'contract.ts'), join(buildDir, '.runtime', 'contract.js'), { loader: { '.yaml': 'text' } });
+  const contract = createRequire(__filename)(file) as typeof import('../src/http/contract');
+  return (resource, method) => contract.operationContract(resource, method);
+}
+
+export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
+  const started = Date.now();
+  const sink = options.log ?? terminalSink();
+  const log = runtimeLog(sink);
+  const template = loadTemplate(options.templatePath ?? join(PROJECT_ROOT, 'template.yaml'), options.parameters ?? {}, {
+    stackName: options.stackName,
+    enforceParameterConstraints: !options.relaxedParameters,
+  });
+  const buildDir = options.buildDir ?? join(template.dir, LOCAL_DIR, 'build');
+
+  const cleanups: (() => Promise<void>)[] = [];
+  const stopAll = async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) {
+      try {
+        await cleanup();
+      } catch (error) {
+        log(`stopping: ${(error as Error).message}`);
+      }
+    }
+  };
+
+  try {
+    // The JVM of DynamoDB Local takes longest; bundling happens meanwhile.
+    const emulatorsStarting = startEmulators(options.persistDir ? { persistDir: resolvePath(options.persistDir) } : {});
+    const building = Promise.all([
+      buildFunctions(template, buildDir),
+      buildRuntimeModule(join(__dirname, 'lambdaWorker.ts'), join(buildDir, '.runtime', 'lambdaWorker.js')),
+      loadContract(buildDir),
+    ]);
+    // Settled, not Promise.all: emulators that start after a failed build must still be stopped.
+    const [emulatorsResult, buildResult] = await Promise.allSettled([emulatorsStarting, building]);
+    if (emulatorsResult.status === 'fulfilled') cleanups.push(() => emulatorsResult.value.stop());
+    if (emulatorsResult.status === 'rejected') throw emulatorsResult.reason;
+    if (buildResult.status === 'rejected') throw buildResult.reason;
+    const emulators = emulatorsResult.value;
+    const [built, workerScript, contract] = buildResult.value;
+
+    const stack = await provision(template, emulators);
+    const definitions = functionDefinitions(stack, built, emulators.sdkEnvironment);
+    const functions = new FunctionRuntime(definitions, { workerScript, log: sink, maxConcurrency: options.functionConcurrency, compileCacheDir: join(buildDir, '.compile-cache') });
+    cleanups.push(() => functions.stop());
+    // Every function's init phase now, so the first order does not pay for cold starts.
+    await functions.warm();
+
+    const sqs = new SQSClient({ region: template.region, credentials: LOCAL_CREDENTIALS, endpoint: emulators.messagingEndpoint, useQueueUrlAsEndpoint: false });
+    cleanups.push(async () => sqs.destroy());
+    const pollers = sqsEventSources(stack, definitions, options.pollerConcurrency ?? DEFAULT_POLLER_CONCURRENCY).map(
+      (source) =>
+        new SqsPoller(source, {
+          sqs,
+          region: template.region,
+          invoke: (event) => functions.get(source.functionLogicalId).invoke(event),
+          log: (line) => sink(`${source.functionLogicalId}:${source.eventName}`, line),
+        }),
+    );
+    for (const poller of pollers) poller.start();
+    // Stopping the functions ends in-flight batches at once (undeleted, so they run again later);
+    // the pollers have been told to stop first, so no new batch starts meanwhile.
+    cleanups.push(async () => {
+      const stopping = Promise.all(pollers.map((poller) => poller.stop()));
+      await functions.stop();
+      await stopping;
+    });
+
+    const api = localApi(stack);
+    let running: RunningApi | undefined;
+    if (api) {
+      running = await startApiServer({ stack, api, functions, contract, log: (line) => sink('api', line) }, options.port ?? 3000, options.host ?? '127.0.0.1');
+      cleanups.push(() => (running as RunningApi).close());
+    }
+
+    return {
+      url: running?.url ?? '',
+      stack,
+      emulators,
+      api,
+      functions,
+      pollers,
+      startupMs: Date.now() - started,
+      stop: stopAll,
+    };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}

@@ -1,0 +1,166 @@
+// `npm start`: runs the whole stack on this machine and prints what runs where.
+//   --port N            API port (default: PORT or 3000)
+//   --persist DIR       keep DynamoDB and SNS/SQS data in DIR between runs
+//   --param Name=Value  template parameter override (repeatable)
+//   --relaxed-params    accept parameter values outside the template's constraints
+//   --state-file FILE   write the endpoints, queue URLs and table names as JSON once ready
+//   --build-dir DIR     where bundles go (inside the project; default .local/build)
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, resolve as resolvePath } from 'node:path';
+import { parseArgs } from 'node:util';
+import { startLocalStack, type LocalStack } from './runtime';
+
+export interface CliOptions {
+  port: number;
+  persistDir?: string;
+  parameters: Record<string, string>;
+  relaxedParameters: boolean;
+  stateFile?: string;
+  buildDir?: string;
+}
+
+export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): CliOptions {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      port: { type: 'string' },
+      persist: { type: 'string' },
+      param: { type: 'string', multiple: true },
+      'relaxed-params': { type: 'boolean' },
+      'state-file': { type: 'string' },
+      'build-dir': { type: 'string' },
+    },
+    strict: true,
+  });
+  const port = Number(values.port ?? env.PORT ?? 3000);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port ${values.port ?? env.PORT} is not a port number`);
+  const parameters: Record<string, string> = {};
+  for (const pair of values.param ?? []) {
+    const separator = pair.indexOf('=');
+    if (separator <= 0) throw new Error(`--param ${pair}: expected Name=Value`);
+    parameters[pair.slice(0, separator)] = pair.slice(separator + 1);
+  }
+  return {
+    port,
+    parameters,
+    relaxedParameters: values['relaxed-params'] === true,
+    ...(values.persist ? { persistDir: values.persist } : {}),
+    ...(values['state-file'] ? { stateFile: values['state-file'] } : {}),
+    ...(values['build-dir'] ? { buildDir: values['build-dir'] } : {}),
+  };
+}
+
+/** What the e2e tests and other tools need to reach the running stack. */
+export function stateOf(local: LocalStack) {
+  const byLogicalId = <T extends { logicalId: string }>(items: T[]) => Object.fromEntries(items.map((item) => [item.logicalId, item]));
+  return {
+    pid: process.pid,
+    url: local.url,
+    sdkEnvironment: local.emulators.sdkEnvironment,
+    tables: byLogicalId(local.stack.tables),
+    queues: byLogicalId(local.stack.queues),
+    topics: byLogicalId(local.stack.topics),
+    parameters: local.stack.template.parameters,
+    outputs: local.stack.outputs,
+  };
+}
+
+export function summary(local: LocalStack): string {
+  const { stack, api } = local;
+  const lines: string[] = [];
+  const section = (title: string, rows: string[]) => {
+    if (rows.length === 0) return;
+    lines.push(`  ${title}`);
+    for (const row of rows) lines.push(`    ${row}`);
+  };
+  const fnOf = (arn: string) => local.functions.byArn(arn)?.definition.logicalId ?? arn;
+  lines.push(`${stack.template.stackName} is running locally (ready in ${(local.startupMs / 1000).toFixed(1)} s)`);
+  if (api) {
+    lines.push(`  API        ${local.url}  (stage ${api.stage}; Swagger UI at ${local.url}/docs)`);
+    section(
+      'Routes',
+      api.routes.flatMap((route) => [
+        ...Object.entries(route.methods).map(([method, target]) => `${method.padEnd(6)} ${route.resource.padEnd(28)} -> ${fnOf(target.functionArn)}`),
+        ...(route.anyMethod && Object.keys(route.methods).length === 0 ? [`ANY    ${route.resource.padEnd(28)} -> ${fnOf(route.anyMethod.functionArn)}`] : []),
+      ]),
+    );
+  }
+  const consumers = new Map(local.pollers.map((poller) => [poller.source.queue.logicalId, poller.source]));
+  section(
+    'Queues',
+    stack.queues.map((queue) => {
+      const source = consumers.get(queue.logicalId);
+      const redrive = queue.attributes.RedrivePolicy ? (JSON.parse(queue.attributes.RedrivePolicy) as { deadLetterTargetArn: string; maxReceiveCount: number }) : undefined;
+      const dlq = redrive && stack.queueByArn(redrive.deadLetterTargetArn);
+      return [
+        queue.name.padEnd(48),
+        source ? `-> ${source.functionLogicalId} (batch ${source.batchSize}, ${source.concurrency} at a time)` : '',
+        dlq ? `dead letters after ${redrive.maxReceiveCount} receives -> ${dlq.logicalId}` : '',
+        queue.attributes.VisibilityTimeout ? `visibility ${queue.attributes.VisibilityTimeout} s` : '',
+      ]
+        .filter(Boolean)
+        .join('  ');
+    }),
+  );
+  section('Topics', stack.topics.map((topic) => `${topic.name.padEnd(48)} -> ${stack.subscriptions.filter((s) => s.topicArn === topic.arn).map((s) => stack.queueByArn(s.endpoint)?.logicalId ?? s.endpoint).join(', ')}`));
+  section('Tables', stack.tables.map((table) => table.name));
+  section('Emulators', [`DynamoDB Local  ${local.emulators.dynamoEndpoint}`, `fauxqs SNS/SQS  ${local.emulators.messagingEndpoint}`]);
+  const ignored = new Map<string, number>();
+  for (const resource of stack.ignored) ignored.set(resource.type, (ignored.get(resource.type) ?? 0) + 1);
+  if (ignored.size > 0) lines.push(`  Not emulated: ${[...ignored].map(([type, count]) => (count > 1 ? `${type} x${count}` : type)).join(', ')}`);
+  lines.push('  Ctrl-C stops everything.');
+  return lines.join('\n');
+}
+
+async function main(): Promise<void> {
+  const cli = parseCli(process.argv.slice(2));
+  const local = await startLocalStack({
+    port: cli.port,
+    parameters: cli.parameters,
+    relaxedParameters: cli.relaxedParameters,
+    ...(cli.persistDir ? { persistDir: cli.persistDir } : {}),
+    ...(cli.buildDir ? { buildDir: resolvePath(cli.buildDir) } : {}),
+  });
+  process.stdout.write(`${summary(local)}\n`);
+  if (cli.stateFile) {
+    mkdirSync(dirname(resolvePath(cli.stateFile)), { recursive: true });
+    writeFileSync(cli.stateFile, JSON.stringify(stateOf(local), null, 2));
+  }
+
+  let stoppingSince: number | undefined;
+  const stop = (reason: string, code = 0) => {
+    if (stoppingSince !== undefined) {
+      // Ctrl-C reaches npm, tsx and this process at once (and tsx relays it again): only a later one means "now".
+      if (Date.now() - stoppingSince < 2000) return;
+      process.stderr.write('Stopping anyway.\n');
+      process.exit(130);
+    }
+    stoppingSince = Date.now();
+    process.stdout.write(`\n${reason}: stopping the local stack...\n`);
+    local
+      .stop()
+      .then(() => {
+        if (cli.stateFile) rmSync(cli.stateFile, { force: true });
+        process.stdout.write('Stopped.\n');
+        process.exit(code);
+      })
+      .catch((error: unknown) => {
+        process.stderr.write(`${String(error)}\n`);
+        process.exit(1);
+      });
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  // A crash must not leave the emulators (a JVM among them) running.
+  process.on('uncaughtException', (error) => {
+    process.stderr.write(`${error.stack ?? String(error)}\n`);
+    stop('uncaught exception', 1);
+  });
+}
+
+if (require.main === module) {
+  main().catch((error: unknown) => {
+    process.stderr.write(`Could not start the local stack: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  });
+}
