@@ -18,5 +18,14 @@ module.exports = {
       globalTeardown: '<rootDir>/tests/support/emulatorTeardown.ts',
       setupFilesAfterEnv: ['<rootDir>/tests/support/slowTests.ts'],
     },
+    {
+      // Over HTTP against the whole local stack (`npm start`), which its global setup starts once.
+      ...common,
+      displayName: 'e2e',
+      testMatch: ['<rootDir>/tests/e2e/**/*.test.ts'],
+      globalSetup: '<rootDir>/tests/e2e/support/stackSetup.ts',
+      globalTeardown: '<rootDir>/tests/e2e/support/stackTeardown.ts',
+      setupFilesAfterEnv: ['<rootDir>/tests/support/slowTests.ts'],
+    },
   ],
 };

@@ -11,6 +11,7 @@ import { functionDefinitions, FunctionRuntime } from './functions';
 import { runtimeLog, terminalSink, type LogSink } from './logs';
 import { DEFAULT_POLLER_CONCURRENCY, sqsEventSources, SqsPoller } from './poller';
 import { provision, type ProvisionedStack } from './provision';
+import { scheduleSources, startSchedules, type ScheduleSource } from './scheduler';
 import { loadTemplate } from './template';
 
 export const PROJECT_ROOT = resolvePath(__dirname, '..');
@@ -43,6 +44,7 @@ export interface LocalStack {
   api: LocalApi | undefined;
   functions: FunctionRuntime;
   pollers: SqsPoller[];
+  schedules: ScheduleSource[];
   startupMs: number;
   stop(): Promise<void>;
 }
@@ -118,6 +120,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       await stopping;
     });
 
+    const schedules = scheduleSources(definitions);
+    const scheduler = startSchedules(schedules, {
+      region: template.region,
+      account: template.accountId,
+      invoke: (source, event) => functions.get(source.functionLogicalId).invoke(event),
+    });
+    cleanups.push(() => scheduler.stop());
+
     const api = localApi(stack);
     let running: RunningApi | undefined;
     if (api) {
@@ -132,6 +142,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       api,
       functions,
       pollers,
+      schedules,
       startupMs: Date.now() - started,
       stop: stopAll,
     };

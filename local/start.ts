@@ -104,6 +104,7 @@ export function summary(local: LocalStack): string {
   );
   section('Topics', stack.topics.map((topic) => `${topic.name.padEnd(48)} -> ${stack.subscriptions.filter((s) => s.topicArn === topic.arn).map((s) => stack.queueByArn(s.endpoint)?.logicalId ?? s.endpoint).join(', ')}`));
   section('Tables', stack.tables.map((table) => table.name));
+  section('Schedules', local.schedules.map((schedule) => `${schedule.expression.padEnd(20)} -> ${schedule.functionLogicalId}${schedule.intervalMs ? '' : ' (cron: not run locally)'}`));
   section('Emulators', [`DynamoDB Local  ${local.emulators.dynamoEndpoint}`, `fauxqs SNS/SQS  ${local.emulators.messagingEndpoint}`]);
   const ignored = new Map<string, number>();
   for (const resource of stack.ignored) ignored.set(resource.type, (ignored.get(resource.type) ?? 0) + 1);
