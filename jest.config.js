@@ -18,6 +18,8 @@ module.exports = {
       globalTeardown: '<rootDir>/tests/support/emulatorTeardown.ts',
       setupFilesAfterEnv: ['<rootDir>/tests/support/slowTests.ts'],
     },
+    // template.yaml and swagger.yaml read as specifications: least privilege, encryption, API keys, alarms.
+    { ...common, displayName: 'template', testMatch: ['<rootDir>/tests/template/**/*.test.ts'] },
     {
       // Over HTTP against the whole local stack (`npm start`), which its global setup starts once.
       ...common,

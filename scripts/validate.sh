@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# Validates the deployable stack offline, with no AWS account: sam validate --lint, cfn-lint,
+# sam build (esbuild) and checkov, all at the versions pinned in requirements-*.txt. Any error,
+# cfn-lint warning or failed checkov check fails the run; accepted findings are suppressed in
+# template.yaml next to their resource, each with its reason. Ends with each function's bundle size.
+#
+# The tools live in venvs keyed by the hash of their requirements file, under
+# ${ORDER_CAPTURE_TOOLS_DIR:-~/.cache/order-capture/tools}: outside the work tree because
+# `sam build` copies the whole project folder (CodeUri ./) once per function, and a venv is
+# 300 MB; and shared between clones, so CI's fresh clone reuses the venvs of earlier runs.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+TOOLS_DIR=${ORDER_CAPTURE_TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/order-capture/tools}
+PYTHON=${PYTHON:-python3}
+REGION=us-east-1
+
+# No credentials exist and none are needed: keep every AWS client from looking for them remotely.
+export SAM_CLI_TELEMETRY=0 AWS_EC2_METADATA_DISABLED=true AWS_REGION=$REGION AWS_DEFAULT_REGION=$REGION
+# sam build runs `npm install --omit=dev` in a scratch copy per function: from the lockfile, the
+# packages `npm ci` just cached, quietly.
+export npm_config_prefer_offline=true npm_config_audit=false npm_config_fund=false npm_config_update_notifier=false
+# esbuild and Node 22 come from the project's devDependencies (run `npm ci` first).
+export PATH="$ROOT/node_modules/.bin:$PATH"
+
+started=$SECONDS
+step() { printf '\n==> %s\n' "$*"; }
+took() { printf '    (%ss)\n' "$(($SECONDS - $1))"; }
+
+# venv_for NAME REQUIREMENTS -> prints the venv's path, creating it when its requirements changed.
+venv_for() {
+  local name=$1 requirements=$2 hash dir
+  hash=$( { cat "$requirements"; "$PYTHON" -c 'import sys; print(sys.version)'; } | sha256sum | cut -c1-16)
+  dir=$TOOLS_DIR/$name-$hash
+  if [[ ! -f $dir/.complete ]]; then
+    rm -rf "$dir"
+    "$PYTHON" -m venv "$dir"
+    "$dir/bin/pip" install --quiet --disable-pip-version-check --no-input -r "$requirements" >"$dir.log" 2>&1 ||
+      { cat "$dir.log" >&2; echo "Installing $requirements failed (log above)." >&2; return 1; }
+    touch "$dir/.complete"
+    # Venvs for older requirements of the same tool are no longer needed.
+    find "$TOOLS_DIR" -maxdepth 1 -name "$name-*" ! -name "$name-$hash*" -exec rm -rf {} +
+  fi
+  echo "$dir"
+}
+
+step "Tools (pinned in requirements-tools.txt and requirements-checkov.txt)"
+t=$SECONDS
+if [[ ! -x node_modules/.bin/esbuild ]]; then
+  echo "node_modules/.bin/esbuild is missing: run 'npm ci' first." >&2
+  exit 1
+fi
+# Both venvs at once: a cold install is network- and unpack-bound.
+mkdir -p "$TOOLS_DIR"
+venv_for sam requirements-tools.txt >"$TOOLS_DIR/.sam.path" 2>"$TOOLS_DIR/.sam.err" &
+sam_job=$!
+venv_for checkov requirements-checkov.txt >"$TOOLS_DIR/.checkov.path" 2>"$TOOLS_DIR/.checkov.err" &
+checkov_job=$!
+failed=0
+wait $sam_job || { cat "$TOOLS_DIR/.sam.err" >&2; failed=1; }
+wait $checkov_job || { cat "$TOOLS_DIR/.checkov.err" >&2; failed=1; }
+((failed == 0)) || exit 1
+SAM_VENV=$(cat "$TOOLS_DIR/.sam.path")
+CHECKOV_VENV=$(cat "$TOOLS_DIR/.checkov.path")
+rm -f "$TOOLS_DIR"/.{sam,checkov}.{path,err}
+echo "    $("$SAM_VENV/bin/sam" --version)"
+echo "    cfn-lint $("$SAM_VENV/bin/cfn-lint" --version | awk '{print $NF}')"
+echo "    checkov $("$CHECKOV_VENV/bin/checkov" --version)"
+echo "    node $(node --version), npm $(npm --version 2>/dev/null), esbuild $(esbuild --version)"
+took $t
+
+step "sam validate --lint"
+t=$SECONDS
+"$SAM_VENV/bin/sam" validate --lint --template template.yaml --region "$REGION"
+took $t
+
+step "cfn-lint template.yaml (errors and warnings fail)"
+t=$SECONDS
+"$SAM_VENV/bin/cfn-lint" --format pretty -- template.yaml
+echo "    no errors, no warnings"
+took $t
+
+step "sam build --cached --parallel (esbuild)"
+t=$SECONDS
+"$SAM_VENV/bin/sam" build --cached --parallel --template template.yaml
+took $t
+
+step "checkov -f template.yaml --framework cloudformation (failed checks fail)"
+t=$SECONDS
+status=0
+report=$("$CHECKOV_VENV/bin/checkov" -f template.yaml --framework cloudformation --skip-download --compact 2>&1) || status=$?
+if ((status != 0)); then
+  echo "$report"
+  echo "checkov found failed checks: fix them, or suppress each next to its resource with a reason." >&2
+  exit 1
+fi
+echo "$report" | grep -E '^Passed checks' | sed 's/^/    /'
+took $t
+
+step "Bundle sizes (.aws-sam/build)"
+"$SAM_VENV/bin/python" - <<'PY'
+import io, os, zipfile
+root = '.aws-sam/build'
+rows = []
+for name in sorted(os.listdir(root)):
+    folder = os.path.join(root, name)
+    if not os.path.isdir(folder):
+        continue
+    files = [os.path.join(dirpath, f) for dirpath, _, names in os.walk(folder) for f in names]
+    code = sum(os.path.getsize(f) for f in files if f.endswith(('.js', '.mjs', '.cjs')))
+    maps = sum(os.path.getsize(f) for f in files if f.endswith('.map'))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, 'w', zipfile.ZIP_DEFLATED) as archive:
+        for f in files:
+            archive.write(f, os.path.relpath(f, folder))
+    rows.append((name, code, maps, buffer.tell()))
+kib = lambda n: f'{n / 1024:,.1f} KiB'
+print(f"    {'function':<24}{'bundle':>14}{'source map':>14}{'zipped':>14}")
+for name, code, maps, zipped in rows:
+    print(f'    {name:<24}{kib(code):>14}{kib(maps):>14}{kib(zipped):>14}')
+PY
+
+printf '\nValidation passed in %ss.\n' "$(($SECONDS - started))"
