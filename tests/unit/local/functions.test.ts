@@ -1,0 +1,152 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildRuntimeModule, esbuildOptions } from '../../../local/build';
+import { FunctionError, FunctionPool, functionDefinitions, type FunctionDefinition } from '../../../local/functions';
+import type { ProvisionedStack } from '../../../local/provision';
+import { createResolver, loadTemplate, placeholderResource, type PhysicalResources } from '../../../local/template';
+
+const template = loadTemplate(join(__dirname, '..', '..', '..', 'template.yaml'));
+
+/** The project's stack as provision() would report it, with made-up local names. */
+function localStack(): ProvisionedStack {
+  const physical: PhysicalResources = {};
+  for (const resource of Object.values(template.resources)) physical[resource.logicalId] = placeholderResource(template, resource);
+  physical.OrderTable = { type: 'AWS::DynamoDB::Table', ref: 'local-orders', attributes: { Arn: 'arn:local:orders' } };
+  physical.OrderTopic = { type: 'AWS::SNS::Topic', ref: 'arn:local:topic', attributes: {} };
+  const functions = Object.values(template.resources)
+    .filter((resource) => resource.type === 'AWS::Serverless::Function')
+    .map((resource) => ({ logicalId: resource.logicalId, name: physical[resource.logicalId]?.ref ?? '', arn: physical[resource.logicalId]?.attributes.Arn ?? '' }));
+  return { template, physical, resolve: createResolver(template, physical), tables: [], queues: [], topics: [], subscriptions: [], functions, ignored: [], outputs: {}, queueByArn: () => undefined };
+}
+
+describe('functionDefinitions', () => {
+  const built = { logicalId: 'OrderApiFunction', codeDir: '/build/OrderApiFunction', handlerFile: '/build/OrderApiFunction/orderApi.js', handlerExport: 'handler', sourcemap: true };
+  const [definition] = functionDefinitions(localStack(), [built], { AWS_REGION: 'us-east-1', AWS_ENDPOINT_URL_DYNAMODB: 'http://127.0.0.1:1' });
+
+  it('gives a function its template environment resolved to local names, the SDK endpoints and Lambda’s reserved variables', () => {
+    expect(definition?.environment).toMatchObject({
+      ORDER_TABLE_NAME: 'local-orders',
+      ORDER_TOPIC_ARN: 'arn:local:topic',
+      AWS_REGION: 'us-east-1',
+      AWS_ENDPOINT_URL_DYNAMODB: 'http://127.0.0.1:1',
+      AWS_LAMBDA_FUNCTION_NAME: definition?.name,
+      AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
+      LAMBDA_TASK_ROOT: '/build/OrderApiFunction',
+      _HANDLER: 'orderApi.handler',
+    });
+  });
+
+  it('takes Timeout and MemorySize from the template (Globals included)', () => {
+    expect(definition?.timeoutSeconds).toBe(Number(template.parameters.FunctionTimeoutSeconds));
+    expect(definition?.memorySize).toBeGreaterThanOrEqual(128);
+  });
+});
+
+describe('esbuildOptions', () => {
+  it('follows the function’s Metadata.BuildProperties, as sam build does', () => {
+    const resource = template.resources.OrderApiFunction!;
+    const options = esbuildOptions(template, resource, '/out');
+    expect(options).toMatchObject({
+      entryPoints: ['src/handlers/orderApi.ts'],
+      bundle: true,
+      platform: 'node',
+      format: 'cjs',
+      outdir: '/out',
+      external: ['@aws-sdk/*'],
+      loader: { '.yaml': 'text' },
+      minify: true,
+      sourcemap: true,
+      target: ['es2023'],
+    });
+  });
+});
+
+describe('FunctionPool', () => {
+  let dir: string;
+  let workerScript: string;
+  const handlers = {
+    'echo.js': `let calls = 0;
+exports.handler = async (event, context) => {
+  if (event.hang) return new Promise(() => {});
+  if (event.fail) throw new TypeError('bad input');
+  calls += 1;
+  return { calls, requestId: context.awsRequestId, functionName: context.functionName, hasTimeLeft: context.getRemainingTimeInMillis() > 0, greeting: process.env.GREETING };
+};`,
+    'callback.js': 'exports.handler = (event, context, callback) => callback(null, "called back");',
+    'initFails.js': 'throw new Error("GREETING is not set");',
+  };
+
+  const definitionFor = (file: string): FunctionDefinition => ({
+    logicalId: 'Echo',
+    name: 'local-Echo',
+    arn: 'arn:aws:lambda:us-east-1:000000000000:function:local-Echo',
+    built: { logicalId: 'Echo', codeDir: dir, handlerFile: join(dir, file), handlerExport: 'handler', sourcemap: false },
+    timeoutSeconds: 1,
+    memorySize: 128,
+    environment: { GREETING: 'hello' },
+    events: {},
+  });
+  const pools: FunctionPool[] = [];
+  const pool = (file: string) => {
+    const created = new FunctionPool(definitionFor(file), { workerScript, log: () => undefined, maxConcurrency: 2 });
+    pools.push(created);
+    return created;
+  };
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'pool-'));
+    for (const [file, code] of Object.entries(handlers)) writeFileSync(join(dir, file), code);
+    workerScript = await buildRuntimeModule(join(__dirname, '..', '..', '..', 'local', 'lambdaWorker.ts'), join(dir, 'lambdaWorker.js'));
+  });
+
+  afterAll(async () => {
+    await Promise.all(pools.map((created) => created.stop()));
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('invokes the handler with a Lambda context in the function’s own environment', async () => {
+    await expect(pool('echo.js').invoke({}, 'request-1')).resolves.toEqual({ calls: 1, requestId: 'request-1', functionName: 'local-Echo', hasTimeLeft: true, greeting: 'hello' });
+  });
+
+  it('reuses a warm execution environment for the next invocation', async () => {
+    const echo = pool('echo.js');
+    await echo.invoke({});
+    await expect(echo.invoke({})).resolves.toMatchObject({ calls: 2 });
+    expect(echo.size).toBe(1);
+  });
+
+  it('runs concurrent invocations in separate environments, up to its limit', async () => {
+    const echo = pool('echo.js');
+    const results = (await Promise.all([echo.invoke({}), echo.invoke({}), echo.invoke({})])) as { calls: number }[];
+    expect(echo.size).toBe(2);
+    expect(results.map((result) => result.calls).sort()).toEqual([1, 1, 2]);
+  });
+
+  it('supports callback-style handlers', async () => {
+    await expect(pool('callback.js').invoke({})).resolves.toBe('called back');
+  });
+
+  it('reports the handler’s error with its type', async () => {
+    const failure = pool('echo.js').invoke({ fail: true });
+    await expect(failure).rejects.toBeInstanceOf(FunctionError);
+    await expect(failure).rejects.toMatchObject({ errorType: 'TypeError', message: 'bad input' });
+  });
+
+  it('terminates an invocation that runs past the Timeout, and the next one starts afresh', async () => {
+    const echo = pool('echo.js');
+    await expect(echo.invoke({})).resolves.toMatchObject({ calls: 1 });
+    await expect(echo.invoke({ hang: true })).rejects.toMatchObject({ errorType: 'Sandbox.Timedout', message: 'Task timed out after 1.00 seconds' });
+    await expect(echo.invoke({})).resolves.toMatchObject({ calls: 1 });
+  });
+
+  it('fails the invocation when the module cannot initialise', async () => {
+    await expect(pool('initFails.js').invoke({})).rejects.toMatchObject({ errorType: 'Error', message: 'GREETING is not set' });
+  });
+
+  it('refuses invocations once stopped', async () => {
+    const echo = pool('echo.js');
+    await echo.stop();
+    await expect(echo.invoke({})).rejects.toThrow(/stopped/);
+  });
+});
