@@ -38,7 +38,7 @@ export function apiHandler(operations: Record<string, Operation>, logger: Logger
     } catch (error) {
       const response = toErrorResponse(error);
       if (response.unexpected) logger.error('request failed', { error: error as Error, resource: event.resource, method: event.httpMethod });
-      else logger.info('request refused', { statusCode: response.statusCode, message: response.body.message });
+      else logger.info('request refused', { statusCode: response.statusCode, reason: response.body.message });
       return json(response.statusCode, response.body, response.headers);
     }
   };
