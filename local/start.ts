@@ -79,7 +79,7 @@ export function summary(local: LocalStack): string {
     lines.push(`  API        ${local.url}  (stage ${api.stage}; Swagger UI at ${local.url}/docs)`);
     section(
       'Routes',
-      api.routes.flatMap((route) => [
+      [...api.routes].sort((a, b) => a.resource.localeCompare(b.resource)).flatMap((route) => [
         ...Object.entries(route.methods).map(([method, target]) => `${method.padEnd(6)} ${route.resource.padEnd(28)} -> ${fnOf(target.functionArn)}`),
         ...(route.anyMethod && Object.keys(route.methods).length === 0 ? [`ANY    ${route.resource.padEnd(28)} -> ${fnOf(route.anyMethod.functionArn)}`] : []),
       ]),
