@@ -5,6 +5,7 @@
 //   --relaxed-params    accept parameter values outside the template's constraints
 //   --state-file FILE   write the endpoints, queue URLs and table names as JSON once ready
 //   --build-dir DIR     where bundles go (inside the project; default .local/build)
+//   --parent-pid PID    stop when that process is gone (a test run that started the stack)
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, resolve as resolvePath } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -17,6 +18,7 @@ export interface CliOptions {
   relaxedParameters: boolean;
   stateFile?: string;
   buildDir?: string;
+  parentPid?: number;
 }
 
 export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): CliOptions {
@@ -29,6 +31,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
       'relaxed-params': { type: 'boolean' },
       'state-file': { type: 'string' },
       'build-dir': { type: 'string' },
+      'parent-pid': { type: 'string' },
     },
     strict: true,
   });
@@ -47,6 +50,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
     ...(values.persist ? { persistDir: values.persist } : {}),
     ...(values['state-file'] ? { stateFile: values['state-file'] } : {}),
     ...(values['build-dir'] ? { buildDir: values['build-dir'] } : {}),
+    ...(values['parent-pid'] ? { parentPid: Number(values['parent-pid']) } : {}),
   };
 }
 
@@ -150,6 +154,16 @@ async function main(): Promise<void> {
         process.exit(1);
       });
   };
+  if (cli.parentPid) {
+    const parentPid = cli.parentPid;
+    setInterval(() => {
+      try {
+        process.kill(parentPid, 0);
+      } catch {
+        stop(`process ${parentPid} is gone`);
+      }
+    }, 1000).unref();
+  }
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
   // A crash must not leave the emulators (a JVM among them) running.

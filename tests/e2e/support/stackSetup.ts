@@ -23,7 +23,8 @@ export default async function setup(): Promise<void> {
   const log = openSync(logFile, 'w');
   const args = [require.resolve('tsx/cli'), '--disable-warning=ExperimentalWarning', join(root, 'local', 'start.ts'), '--port', String(port), '--relaxed-params'];
   for (const [name, value] of Object.entries(E2E_PARAMETERS)) args.push('--param', `${name}=${value}`);
-  args.push('--state-file', stateFile, '--build-dir', join(E2E_DIR, 'build'));
+  // --parent-pid: an interrupted test run must not leave the stack (and its JVM) behind.
+  args.push('--state-file', stateFile, '--build-dir', join(E2E_DIR, 'build'), '--parent-pid', String(process.pid));
   // Its own process group, so that teardown can end the stack and everything it started.
   const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', log, log], detached: true, env: { ...process.env, FORCE_COLOR: '0' } });
   globalThis.__E2E_STACK__ = child;

@@ -14,8 +14,13 @@ describe('npm start options', () => {
     expect(parseCli(['--param', 'MaxReceiveCount=2', '--param', 'Tag=a=b'], {}).parameters).toEqual({ MaxReceiveCount: '2', Tag: 'a=b' });
   });
 
-  it('takes --persist, --relaxed-params and --state-file', () => {
-    expect(parseCli(['--persist', 'data', '--relaxed-params', '--state-file', 's.json'], {})).toMatchObject({ persistDir: 'data', relaxedParameters: true, stateFile: 's.json' });
+  it('takes --persist, --relaxed-params, --state-file and --parent-pid', () => {
+    expect(parseCli(['--persist', 'data', '--relaxed-params', '--state-file', 's.json', '--parent-pid', '42'], {})).toMatchObject({
+      persistDir: 'data',
+      relaxedParameters: true,
+      stateFile: 's.json',
+      parentPid: 42,
+    });
   });
 
   it('refuses a malformed --param, a bad port and unknown options', () => {
