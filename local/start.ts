@@ -175,7 +175,9 @@ async function main(): Promise<void> {
 
 if (require.main === module) {
   main().catch((error: unknown) => {
-    process.stderr.write(`Could not start the local stack: ${error instanceof Error ? error.message : String(error)}\n`);
+    const message = error instanceof Error ? error.message : String(error);
+    const hint = /^Template parameter .* (is not one of|does not match|is below|is above|is shorter|is longer)/.test(message) ? ' (add --relaxed-params to run with it locally anyway)' : '';
+    process.stderr.write(`Could not start the local stack: ${message}${hint}\n`);
     process.exit(1);
   });
 }
