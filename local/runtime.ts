@@ -1,5 +1,10 @@
 // Puts the local stack together from template.yaml: emulators, resources, function bundles and
-// their worker pools, queue pollers and the API. The port opens only once all of it is ready.
+// their worker pools, queue pollers, schedules and the API. The port opens only once all of it is
+// ready. `npm start` (start.ts) is its command line; in-process use:
+//
+//   const local = await startLocalStack({ port: 0, parameters: { MaxReceiveCount: '2' } });
+//   local.url, local.stack (provision.ts), local.functions.get('ShipOrderFunction').invoke(event)
+//   await local.stop();   // API, schedules, pollers, workers, emulators (and DynamoDB Local's JVM)
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { createRequire } from 'node:module';
 import { join, resolve as resolvePath } from 'node:path';
