@@ -173,7 +173,7 @@ describe('shipping ledger', () => {
 
 describe('messaging adapters', () => {
   it('publishes new orders once to the topic, and both checker queues receive the raw order', async () => {
-    const topicArn = t.stack.topics[0]?.arn ?? '';
+    const topicArn = t.stack.topics.find((topic) => topic.logicalId === 'OrderTopic')?.arn ?? '';
     const order = newOrder({ customerId: 'c', items: [{ productId: 'p', qty: 1 }], totalCents: 30 }, id('o'), 't');
     await orderEvents(new SNSClient({}), topicArn).announceOrders([order]);
     for (const queue of ['BalanceCheckerQueue', 'StockCheckerQueue']) {
