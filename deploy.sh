@@ -83,8 +83,8 @@ if [[ -z $sam ]]; then
 fi
 command -v npm >/dev/null || { echo "deploy.sh: sam build needs Node.js 22 and npm: see docs/deploy.md." >&2; exit 1; }
 
-# sam build bundles with esbuild: the project's own (after npm ci), else the pinned version,
-# installed once on its own (no npm ci needed just to deploy).
+# sam build bundles with esbuild: the project's own (after npm install), else the pinned version,
+# installed once on its own (no npm install needed just to deploy).
 if [[ -x node_modules/.bin/esbuild ]]; then
   PATH="$PWD/node_modules/.bin:$PATH"
 elif ! command -v esbuild >/dev/null; then

@@ -19,9 +19,9 @@ REGION=us-east-1
 # No credentials exist and none are needed: keep every AWS client from looking for them remotely.
 export SAM_CLI_TELEMETRY=0 AWS_EC2_METADATA_DISABLED=true AWS_REGION=$REGION AWS_DEFAULT_REGION=$REGION
 # sam build runs `npm install --omit=dev` in a scratch copy per function: from the lockfile, the
-# packages `npm ci` just cached, quietly.
+# packages `npm install` just cached, quietly.
 export npm_config_prefer_offline=true npm_config_audit=false npm_config_fund=false npm_config_update_notifier=false
-# esbuild and Node 22 come from the project's devDependencies (run `npm ci` first).
+# esbuild and Node 22 come from the project's devDependencies (run `npm install` first).
 export PATH="$ROOT/node_modules/.bin:$PATH"
 
 started=$SECONDS
@@ -48,7 +48,7 @@ venv_for() {
 step "Tools (pinned in requirements-tools.txt and requirements-checkov.txt)"
 t=$SECONDS
 if [[ ! -x node_modules/.bin/esbuild ]]; then
-  echo "node_modules/.bin/esbuild is missing: run 'npm ci' first." >&2
+  echo "node_modules/.bin/esbuild is missing: run 'npm install' first." >&2
   exit 1
 fi
 # Both venvs at once: a cold install is network- and unpack-bound.
