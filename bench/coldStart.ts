@@ -1,0 +1,397 @@
+// Part 1, cold start: for every function in template.yaml, its production bundle (esbuild with the
+// function's own Metadata.BuildProperties, as `sam build` runs it) against a naive bundle of the
+// same handler (CommonJS, no tree-shaking, not minified, every dependency inside, the AWS SDK too).
+// Both are measured in the same run, interleaved, so their ratio survives a noisy machine.
+import { execFile } from 'node:child_process';
+import { mkdirSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { SourceMap, type SourceMapPayload } from 'node:module';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { build, type BuildOptions, type Metafile } from 'esbuild';
+import { esbuildOptions } from '../local/build';
+import { createResolver, loadTemplate, type Template, type TemplateResource } from '../local/template';
+import type { Progress } from './progress';
+import { median, round } from './stats';
+
+const run = promisify(execFile);
+
+export const TARGET_BUNDLE_KB = 250;
+export const TARGET_INIT_RATIO = 0.5;
+
+/**
+ * What each fresh process runs (plain JavaScript: no loader hooks may sit between Node and the
+ * require being timed). It requires the given files in order, optionally sends the handler one
+ * event (a first request), and reports the time and how much JavaScript the require pulled in.
+ * With `breakdown`, every module load is timed exclusive of the loads inside it.
+ */
+const PROBE = `
+const { performance } = require('node:perf_hooks');
+const { statSync } = require('node:fs');
+const Module = require('node:module');
+const spec = JSON.parse(process.argv[1]);
+const selfMs = {};
+if (spec.breakdown) {
+  const load = Module._load;
+  const open = [];
+  Module._load = function (request, parent, isMain) {
+    let file = request;
+    try { file = Module._resolveFilename(request, parent, isMain); } catch {}
+    const start = performance.now();
+    open.push(0);
+    try { return load.apply(this, arguments); } finally {
+      const total = performance.now() - start;
+      const inner = open.pop();
+      selfMs[file] = (selfMs[file] || 0) + total - inner;
+      if (open.length > 0) open[open.length - 1] += total;
+    }
+  };
+}
+const before = new Set(Object.keys(require.cache));
+const start = performance.now();
+let loaded;
+for (const file of spec.files) loaded = require(file);
+const initMs = performance.now() - start;
+let bytes = 0;
+let modules = 0;
+for (const path of Object.keys(require.cache)) {
+  if (before.has(path)) continue;
+  modules += 1;
+  bytes += statSync(path).size;
+}
+(async () => {
+  let firstRequestMs;
+  if (spec.exportName) {
+    const handler = loaded[spec.exportName];
+    if (typeof handler !== 'function') throw new Error(spec.files[0] + ' does not export ' + spec.exportName);
+    if (spec.event) {
+      const context = { functionName: 'probe', awsRequestId: 'probe', invokedFunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:probe', memoryLimitInMB: '512', getRemainingTimeInMillis: () => 10000 };
+      const first = performance.now();
+      await handler(spec.event, context);
+      firstRequestMs = performance.now() - first;
+    }
+  }
+  process.stdout.write(JSON.stringify({ initMs, modules, bytes, firstRequestMs, selfMs }) + '\\n');
+})().catch((error) => { console.error(error); process.exit(1); });
+`;
+
+/**
+ * production: the template's bundle under the template's environment (NODE_OPTIONS included).
+ * naive: the baseline. The others are what-ifs that show what bounds the production figure:
+ * productionNoSourceMaps without --enable-source-maps; sdkTreeShaken with the AWS SDK bundled from
+ * its ES module builds (mainFields module,main, so esbuild can tree-shake it) instead of external,
+ * with and without source maps; sdkFloor only the
+ * external packages the production bundle requires, which no bundling of the function's own code
+ * can avoid while the SDK stays external.
+ */
+export const VARIANTS = ['production', 'naive', 'productionNoSourceMaps', 'sdkTreeShaken', 'sdkTreeShakenNoSourceMaps', 'sdkFloor'] as const;
+export type Variant = (typeof VARIANTS)[number];
+type BundleKind = 'production' | 'naive' | 'sdkTreeShaken';
+
+const SETUP: Record<Variant, { bundle: BundleKind; sourceMaps: boolean; externalsOnly?: boolean }> = {
+  production: { bundle: 'production', sourceMaps: true },
+  naive: { bundle: 'naive', sourceMaps: true },
+  productionNoSourceMaps: { bundle: 'production', sourceMaps: false },
+  sdkTreeShaken: { bundle: 'sdkTreeShaken', sourceMaps: true },
+  sdkTreeShakenNoSourceMaps: { bundle: 'sdkTreeShaken', sourceMaps: false },
+  sdkFloor: { bundle: 'production', sourceMaps: true, externalsOnly: true },
+};
+
+interface ProbeOutput {
+  initMs: number;
+  modules: number;
+  bytes: number;
+  firstRequestMs?: number;
+  selfMs: Record<string, number>;
+}
+
+export interface PackageShare {
+  name: string;
+  kb: number;
+}
+
+export interface InitSummary {
+  medianMs: number;
+  samplesMs: number[];
+  /** Median of the first request (API functions: one request refused by validation, so no AWS call). */
+  firstRequestMs?: number;
+  modules: number;
+  /** All JavaScript the require pulled in, the external SDK included. */
+  loadedKb: number;
+}
+
+export interface FunctionColdStart {
+  logicalId: string;
+  handler: string;
+  production: { jsKb: number; mapKb: number; topPackages: PackageShare[]; externals: string[] };
+  naive: { jsKb: number };
+  sdkTreeShaken: { jsKb: number; mapKb: number };
+  init: Record<Variant, InitSummary>;
+  /** production init / naive init, both medians of the same rounds. */
+  ratio: number;
+  bundleTargetMet: boolean;
+  initTargetMet: boolean;
+  /** Only for a function that misses a target: where its production init time goes. */
+  bounds?: {
+    /** Exclusive load time (resolve, read, compile, run) by package, one breakdown run. */
+    loadByPackage: { name: string; ms: number }[];
+    /** CPU self time inside the bundle, mapped through its source map to the bundled package. */
+    insideBundle: { name: string; ms: number }[];
+  };
+}
+
+export interface ColdStartResult {
+  rounds: number;
+  node: string;
+  functions: FunctionColdStart[];
+}
+
+interface Built {
+  resource: TemplateResource;
+  handlerExport: string;
+  dirs: Record<BundleKind, string>;
+  file: Record<BundleKind, string>;
+  metafile: Metafile;
+  externals: string[];
+  environment: Record<string, string>;
+  /** An API request the function refuses in validation, if it serves an API route with a body. */
+  event?: object;
+}
+
+/** The variables Lambda would give the function: the template's (placeholders for resources), then Lambda's own. */
+function lambdaEnvironment(template: Template, resource: TemplateResource, taskRoot: string): Record<string, string> {
+  const resolve = createResolver(template, {});
+  const variables = ((resolve(resource.properties.Environment) as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {});
+  const handler = String(resolve(resource.properties.Handler));
+  return {
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    LANG: 'en_US.UTF-8',
+    TZ: ':UTC',
+    ...Object.fromEntries(Object.entries(variables).map(([key, value]) => [key, String(value)])),
+    AWS_REGION: template.region,
+    AWS_DEFAULT_REGION: template.region,
+    AWS_ACCESS_KEY_ID: 'placeholder',
+    AWS_SECRET_ACCESS_KEY: 'placeholder',
+    AWS_SESSION_TOKEN: 'placeholder',
+    AWS_LAMBDA_FUNCTION_NAME: `${template.stackName}-${resource.logicalId}`,
+    AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
+    AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(resolve(resource.properties.MemorySize) ?? 128),
+    AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${template.stackName}-${resource.logicalId}`,
+    AWS_LAMBDA_LOG_STREAM_NAME: 'placeholder',
+    AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
+    AWS_EXECUTION_ENV: `AWS_Lambda_${String(resolve(resource.properties.Runtime) ?? 'nodejs22.x')}`,
+    LAMBDA_TASK_ROOT: taskRoot,
+    _HANDLER: handler,
+  };
+}
+
+/**
+ * A request to the function's first API operation with a body, with an empty JSON object as the
+ * body: the function must refuse it in validation, which compiles that operation's validator and
+ * touches no AWS service.
+ */
+function refusedRequest(template: Template, resource: TemplateResource): object | undefined {
+  const resolve = createResolver(template, {});
+  const functionArn = `function:${template.stackName}-${resource.logicalId}/`;
+  for (const api of Object.values(template.resources).filter((candidate) => candidate.type === 'AWS::Serverless::Api')) {
+    const definition = resolve(api.properties.DefinitionBody) as { paths?: Record<string, Record<string, Record<string, unknown>>> } | undefined;
+    for (const [path, operations] of Object.entries(definition?.paths ?? {})) {
+      for (const [method, operation] of Object.entries(operations)) {
+        const uri = (operation['x-amazon-apigateway-integration'] as { uri?: unknown } | undefined)?.uri;
+        if (typeof uri !== 'string' || !uri.includes(functionArn) || !operation.requestBody) continue;
+        return {
+          resource: path,
+          path,
+          httpMethod: method.toUpperCase(),
+          headers: { 'Content-Type': 'application/json' },
+          multiValueHeaders: {},
+          queryStringParameters: null,
+          multiValueQueryStringParameters: null,
+          pathParameters: null,
+          stageVariables: null,
+          body: '{}',
+          isBase64Encoded: false,
+          requestContext: { requestId: 'probe', resourcePath: path, httpMethod: method.toUpperCase(), stage: 'probe' },
+        };
+      }
+    }
+  }
+  return undefined;
+}
+
+/** node_modules/@scope/name/... -> @scope/name (the innermost copy); the project's own files -> src/<folder>. */
+export function packageOf(path: string): string {
+  const normal = path.replaceAll('\\', '/');
+  const at = normal.lastIndexOf('node_modules/');
+  if (at >= 0) {
+    const [first = '', second = ''] = normal.slice(at + 'node_modules/'.length).split('/');
+    return first.startsWith('@') ? `${first}/${second}` : first;
+  }
+  const own = /(?:^|\/)src\/([^/]+)/.exec(normal);
+  return own ? `src/${own[1]}` : (normal.split('/').pop() ?? normal);
+}
+
+const outputOf = (metafile: Metafile, outputFile: string) => Object.entries(metafile.outputs).find(([path]) => path.endsWith(outputFile))?.[1];
+
+function topPackages(metafile: Metafile, outputFile: string, count = 6): PackageShare[] {
+  const bytes = new Map<string, number>();
+  for (const [path, input] of Object.entries(outputOf(metafile, outputFile)?.inputs ?? {})) {
+    const name = packageOf(path);
+    bytes.set(name, (bytes.get(name) ?? 0) + input.bytesInOutput);
+  }
+  return [...bytes]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, count)
+    .map(([name, size]) => ({ name, kb: round(size / 1024) }));
+}
+
+async function buildAll(template: Template, resource: TemplateResource, outRoot: string): Promise<Built> {
+  const handler = String(createResolver(template, {})(resource.properties.Handler));
+  const dot = handler.lastIndexOf('.');
+  const kinds: BundleKind[] = ['production', 'naive', 'sdkTreeShaken'];
+  const dirs = Object.fromEntries(kinds.map((kind) => [kind, join(outRoot, resource.logicalId, kind)])) as Record<BundleKind, string>;
+  for (const dir of Object.values(dirs)) rmSync(dir, { recursive: true, force: true });
+  const options: Record<BundleKind, BuildOptions> = {
+    production: { ...esbuildOptions(template, resource, dirs.production), metafile: true },
+    naive: { ...esbuildOptions(template, resource, dirs.naive), format: 'cjs', minify: false, treeShaking: false, sourcemap: false, external: [] },
+    sdkTreeShaken: { ...esbuildOptions(template, resource, dirs.sdkTreeShaken), external: [], mainFields: ['module', 'main'] },
+  };
+  const [production] = await Promise.all(kinds.map((kind) => build(options[kind])));
+  const jsName = `${handler.slice(0, dot)}.js`;
+  const metafile = production?.metafile as Metafile;
+  const externals = [...new Set((outputOf(metafile, jsName)?.imports ?? []).filter((entry) => entry.external && !entry.path.startsWith('node:')).map((entry) => entry.path))];
+  const event = refusedRequest(template, resource);
+  return {
+    resource,
+    handlerExport: handler.slice(dot + 1),
+    dirs,
+    file: Object.fromEntries(kinds.map((kind) => [kind, join(dirs[kind], jsName)])) as Record<BundleKind, string>,
+    metafile,
+    externals,
+    environment: lambdaEnvironment(template, resource, dirs.production),
+    ...(event ? { event } : {}),
+  };
+}
+
+async function probe(bundle: Built, variant: Variant, options: { breakdown?: boolean; nodeFlags?: string[] } = {}): Promise<ProbeOutput> {
+  const setup = SETUP[variant];
+  const kind = setup.bundle;
+  const environment: Record<string, string> = { ...bundle.environment, LAMBDA_TASK_ROOT: bundle.dirs[kind] };
+  // The template sets NODE_OPTIONS=--enable-source-maps, which makes Node read each bundle's map at load.
+  if (!setup.sourceMaps) environment.NODE_OPTIONS = (environment.NODE_OPTIONS ?? '').replace('--enable-source-maps', '').trim();
+  // The floor resolves the external packages from the bundle's folder, as the bundle itself would.
+  const files = setup.externalsOnly ? bundle.externals.map((name) => require.resolve(name, { paths: [bundle.dirs.production] })) : [bundle.file[kind]];
+  const spec = {
+    files,
+    ...(setup.externalsOnly ? {} : { exportName: bundle.handlerExport }),
+    ...(!setup.externalsOnly && bundle.event ? { event: bundle.event } : {}),
+    breakdown: options.breakdown === true,
+  };
+  const { stdout } = await run(process.execPath, [...(options.nodeFlags ?? []), '-e', PROBE, JSON.stringify(spec)], { env: environment, cwd: bundle.dirs[kind], maxBuffer: 16 * 1024 * 1024 });
+  // The handler's own log lines share stdout; the probe's answer is the last line.
+  const answer = stdout.trim().split('\n').reverse().find((line) => line.startsWith('{"initMs"'));
+  if (!answer) throw new Error(`the init probe of ${bundle.resource.logicalId} (${variant}) printed no result:\n${stdout}`);
+  return JSON.parse(answer) as ProbeOutput;
+}
+
+/** Exclusive load time by package, and CPU self time inside the bundle by bundled package. */
+async function initBounds(bundle: Built, profileDir: string): Promise<NonNullable<FunctionColdStart['bounds']>> {
+  const breakdown = await probe(bundle, 'production', { breakdown: true });
+  const byPackage = new Map<string, number>();
+  for (const [file, ms] of Object.entries(breakdown.selfMs)) {
+    const name = file === bundle.file.production ? 'the bundle (own code and bundled packages)' : file.startsWith('node:') || !file.includes('/') ? 'node builtins' : packageOf(file);
+    byPackage.set(name, (byPackage.get(name) ?? 0) + ms);
+  }
+
+  rmSync(profileDir, { recursive: true, force: true });
+  mkdirSync(profileDir, { recursive: true });
+  await probe(bundle, 'production', { nodeFlags: ['--cpu-prof', '--cpu-prof-interval', '50', '--cpu-prof-dir', profileDir] });
+  const profileFile = readdirSync(profileDir).find((name) => name.endsWith('.cpuprofile'));
+  const inside = new Map<string, number>();
+  if (profileFile) {
+    const profile = JSON.parse(readFileSync(join(profileDir, profileFile), 'utf8')) as {
+      nodes: { id: number; callFrame: { url: string; lineNumber: number; columnNumber: number } }[];
+      samples: number[];
+      timeDeltas: number[];
+    };
+    const mapFile = `${bundle.file.production}.map`;
+    const sourceMap = statSync(mapFile, { throwIfNoEntry: false }) ? new SourceMap(JSON.parse(readFileSync(mapFile, 'utf8')) as SourceMapPayload) : undefined;
+    const frames = new Map(profile.nodes.map((node) => [node.id, node.callFrame]));
+    profile.samples.forEach((id, index) => {
+      const frame = frames.get(id);
+      if (!frame || !frame.url.endsWith(bundle.file.production)) return;
+      const entry = sourceMap?.findEntry(frame.lineNumber, frame.columnNumber) as { originalSource?: string } | undefined;
+      const name = entry?.originalSource ? packageOf(entry.originalSource) : 'unmapped';
+      inside.set(name, (inside.get(name) ?? 0) + (profile.timeDeltas[index] ?? 0) / 1000);
+    });
+  }
+  const top = (entries: Map<string, number>) =>
+    [...entries]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 6)
+      .map(([name, ms]) => ({ name, ms: round(ms, 1) }));
+  return { loadByPackage: top(byPackage), insideBundle: top(inside) };
+}
+
+const kb = (path: string) => round((statSync(path, { throwIfNoEntry: false })?.size ?? 0) / 1024);
+
+export async function measureColdStart(root: string, rounds: number, progress: Progress): Promise<ColdStartResult> {
+  const template = loadTemplate(join(root, 'template.yaml'));
+  const outRoot = join(root, '.local', 'bench', 'bundles');
+  mkdirSync(outRoot, { recursive: true });
+  const resources = Object.values(template.resources).filter((resource) => resource.type === 'AWS::Serverless::Function');
+  progress.phase('Cold start: bundles and module init', resources.length * VARIANTS.length * rounds);
+  progress.update(0, 'bundling');
+  const bundles = await Promise.all(resources.map((resource) => buildAll(template, resource, outRoot)));
+
+  const samples = new Map<string, ProbeOutput[]>();
+  let done = 0;
+  // Round-robin over functions and variants so that a slow spell of the machine hits all alike.
+  for (let roundIndex = 0; roundIndex < rounds; roundIndex += 1) {
+    for (const bundle of bundles) {
+      const order = roundIndex % 2 === 0 ? VARIANTS : [...VARIANTS].reverse();
+      for (const variant of order) {
+        const key = `${bundle.resource.logicalId}/${variant}`;
+        samples.set(key, [...(samples.get(key) ?? []), await probe(bundle, variant)]);
+        done += 1;
+        progress.update(done, `${bundle.resource.logicalId} ${variant} (round ${roundIndex + 1}/${rounds})`);
+      }
+    }
+  }
+
+  const functions: FunctionColdStart[] = [];
+  for (const bundle of bundles) {
+    const summary = (variant: Variant): InitSummary => {
+      const runs = samples.get(`${bundle.resource.logicalId}/${variant}`) ?? [];
+      const firsts = runs.map((sample) => sample.firstRequestMs).filter((ms): ms is number => ms !== undefined);
+      const last = runs[runs.length - 1];
+      return {
+        medianMs: round(median(runs.map((sample) => sample.initMs)), 1),
+        samplesMs: runs.map((sample) => round(sample.initMs, 1)),
+        ...(firsts.length > 0 ? { firstRequestMs: round(median(firsts), 1) } : {}),
+        modules: last?.modules ?? 0,
+        loadedKb: round((last?.bytes ?? 0) / 1024),
+      };
+    };
+    const init = Object.fromEntries(VARIANTS.map((variant) => [variant, summary(variant)])) as Record<Variant, InitSummary>;
+    const jsName = bundle.file.production.slice(bundle.dirs.production.length + 1);
+    const jsKb = kb(bundle.file.production);
+    const ratio = round(init.production.medianMs / init.naive.medianMs, 2);
+    const result: FunctionColdStart = {
+      logicalId: bundle.resource.logicalId,
+      handler: `${jsName.replace(/\.js$/, '')}.${bundle.handlerExport}`,
+      production: { jsKb, mapKb: kb(`${bundle.file.production}.map`), topPackages: topPackages(bundle.metafile, jsName), externals: bundle.externals },
+      naive: { jsKb: kb(bundle.file.naive) },
+      sdkTreeShaken: { jsKb: kb(bundle.file.sdkTreeShaken), mapKb: kb(`${bundle.file.sdkTreeShaken}.map`) },
+      init,
+      ratio,
+      bundleTargetMet: jsKb <= TARGET_BUNDLE_KB,
+      initTargetMet: ratio <= TARGET_INIT_RATIO,
+    };
+    if (!result.bundleTargetMet || !result.initTargetMet) {
+      progress.update(done, `measuring what bounds ${bundle.resource.logicalId}`);
+      result.bounds = await initBounds(bundle, join(root, '.local', 'bench', 'profiles', bundle.resource.logicalId));
+    }
+    functions.push(result);
+  }
+  return { rounds, node: process.version, functions };
+}

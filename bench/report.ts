@@ -1,0 +1,181 @@
+// The results of a run as one JSON document, and the markdown summary written beside it and
+// printed at the end of `npm run bench`.
+import type { Tally } from './awsRequests';
+import type { Ceiling, EmulatorCapacity } from './capacity';
+import type { ColdStartResult } from './coldStart';
+import type { CostLine, DesignCost } from './cost';
+import type { StepResult } from './load';
+
+export interface TargetCheck {
+  name: string;
+  goal: string;
+  reached: string;
+  /** null: not measured in this run. */
+  met: boolean | null;
+}
+
+export interface StepWithCost extends StepResult {
+  cost: DesignCost & { emptyReceivesPerOrder: number };
+  /** CloudWatch Logs would ingest this much per order (the functions' own lines). */
+  logBytesPerOrder: number;
+  callsPerOrder: Record<string, number>;
+  ceiling?: Ceiling;
+  /** busy: the share of the time from the first order to the last final state that the function's slots were running it. */
+  lambda: Record<string, { invocations: number; p50Ms: number; p99Ms: number; coldStarts: number; slots: number; busy: number }>;
+  /** Everything counted, by caller and call (latency samples are left out of the JSON). */
+  requests: Tally;
+}
+
+export interface BenchResults {
+  date: string;
+  quick: boolean;
+  machine: { cpus: number; cpuModel: string; memoryGb: number; node: string; loadAverageAtStart: number[] };
+  prices: string;
+  coldStart?: ColdStartResult;
+  capacity?: EmulatorCapacity;
+  steps: StepWithCost[];
+  cost?: { step: string; ours: DesignCost; original: DesignCost };
+  targets: TargetCheck[];
+  notes: string[];
+}
+
+const fixed = (value: number, digits = 2) => (Number.isFinite(value) ? value.toFixed(digits) : '–');
+const table = (header: string[], rows: (string | number)[][]) =>
+  [`| ${header.join(' | ')} |`, `| ${header.map(() => '---').join(' | ')} |`, ...rows.map((row) => `| ${row.join(' | ')} |`)].join('\n');
+const mark = (met: boolean | null) => (met === null ? 'not measured' : met ? '**met**' : '**missed**');
+
+function costLines(lines: CostLine[]): string {
+  return table(
+    ['Service', 'Call', 'Made by', 'Requests / order', 'Units / order', 'US$ / 1M orders'],
+    lines.map((line) => [
+      line.service,
+      line.item,
+      line.by.join(', '),
+      fixed(line.requestsPerOrder, 3),
+      line.unitsPerOrder === undefined ? '' : `${fixed(line.unitsPerOrder, line.unitName === 'GB-s' ? 4 : 3)} ${line.unitName ?? ''}${line.indexUnitsPerOrder ? ` (${fixed(line.indexUnitsPerOrder, 3)} on the index)` : ''}`,
+      fixed(line.dollarsPerMillionOrders, 3),
+    ]),
+  );
+}
+
+export function toMarkdown(results: BenchResults): string {
+  const out: string[] = [];
+  const { machine } = results;
+  out.push(`# Benchmark ${results.date.slice(0, 10)}${results.quick ? ' (quick run)' : ''}`);
+  out.push(
+    `${machine.cpus} × ${machine.cpuModel}, ${machine.memoryGb} GB, Node ${machine.node}; load average ${machine.loadAverageAtStart.map((value) => value.toFixed(2)).join(' / ')} at the start (other work shares this machine). Prices: ${results.prices}.`,
+  );
+
+  out.push('\n## Targets\n');
+  out.push(table(['Target', 'Goal', 'Reached', ''], results.targets.map((target) => [target.name, target.goal, target.reached, mark(target.met)])));
+
+  const cold = results.coldStart;
+  if (cold) {
+    out.push(`\n## 1. Cold start\n`);
+    out.push(
+      `Production bundles built by esbuild from each function's Metadata.BuildProperties; naive = the same handler as CommonJS, not minified, no tree-shaking, every dependency (AWS SDK included) inside. Module init = median of ${cold.rounds} fresh Node ${cold.node} processes requiring the bundle with the function's environment (placeholders for resources, the template's NODE_OPTIONS), interleaved. First request = an API request refused by validation (no AWS call), which compiles that route's validator.\n`,
+    );
+    out.push(
+      table(
+        ['Function', 'Bundle KB (map)', 'Naive KB', 'Init ms', 'Naive init ms', 'Ratio', 'First request ms', 'SDK alone ms', 'Init without source maps ms', 'SDK tree-shaken in: KB, init ms (no maps)'],
+        cold.functions.map((fn) => [
+          fn.logicalId,
+          `${fixed(fn.production.jsKb, 1)} (${fixed(fn.production.mapKb, 0)})`,
+          fixed(fn.naive.jsKb, 0),
+          fixed(fn.init.production.medianMs, 1),
+          fixed(fn.init.naive.medianMs, 1),
+          fixed(fn.ratio, 2),
+          fn.init.production.firstRequestMs === undefined ? '' : fixed(fn.init.production.firstRequestMs, 1),
+          fixed(fn.init.sdkFloor.medianMs, 1),
+          fixed(fn.init.productionNoSourceMaps.medianMs, 1),
+          `${fixed(fn.sdkTreeShaken.jsKb, 0)}, ${fixed(fn.init.sdkTreeShaken.medianMs, 1)} (${fixed(fn.init.sdkTreeShakenNoSourceMaps.medianMs, 1)})`,
+        ]),
+      ),
+    );
+    const bounded = cold.functions.filter((fn) => fn.bounds);
+    if (bounded.length > 0) {
+      out.push('\nWhat bounds the misses (one breakdown run each): bytes in the bundle by package; init time by package (exclusive load time: resolve, read, compile, run); CPU time inside the bundle by bundled package (source-mapped `--cpu-prof`).\n');
+      out.push(
+        table(
+          ['Function', 'Bundle bytes by package (KB)', 'Init by package (ms)', 'CPU inside the bundle (ms)'],
+          bounded.map((fn) => [
+            fn.logicalId,
+            fn.production.topPackages.map((entry) => `${entry.name} ${fixed(entry.kb, 1)}`).join(', '),
+            (fn.bounds?.loadByPackage ?? []).map((entry) => `${entry.name} ${fixed(entry.ms, 1)}`).join(', '),
+            (fn.bounds?.insideBundle ?? []).map((entry) => `${entry.name} ${fixed(entry.ms, 1)}`).join(', '),
+          ]),
+        ),
+      );
+    }
+  }
+
+  if (results.cost) {
+    const { ours, original, step } = results.cost;
+    out.push(`\n## 2. Cost per order\n`);
+    out.push(`This design as counted during the ${step} step (AWS SDK middleware in every function and in the queue pollers); the original design modelled from its flow (see bench/cost.ts), with this run's products per order and call latencies.\n`);
+    out.push(
+      table(
+        ['', 'This design (measured)', 'Original design (modelled)'],
+        [
+          ['AWS requests per order (API Gateway + Lambda invocations + SDK calls)', fixed(ours.requestsPerOrder, 2), fixed(original.requestsPerOrder, 2)],
+          ['Lambda invocations per order', fixed(ours.lambdaInvocationsPerOrder, 3), fixed(original.lambdaInvocationsPerOrder, 3)],
+          ['**US$ per million orders**', `**${fixed(ours.dollarsPerMillionOrders, 2)}**`, `**${fixed(original.dollarsPerMillionOrders, 2)}**`],
+          ['US$ per million orders, DynamoDB at its pre-2024-11 price', fixed(ours.dollarsPerMillionOrdersOldDynamoPrices, 2), fixed(original.dollarsPerMillionOrdersOldDynamoPrices, 2)],
+        ],
+      ),
+    );
+    out.push(`\nThis design, by call:\n`);
+    out.push(costLines(ours.lines));
+    out.push(`\nOriginal design, by call:\n`);
+    out.push(costLines(original.lines));
+    for (const note of [...ours.notes, ...original.notes]) out.push(`\n- ${note}`);
+  }
+
+  if (results.steps.length > 0) {
+    out.push(`\n## 3. Throughput and latency (local stack)\n`);
+    out.push(
+      table(
+        ['Load', 'Orders sent', 'Accepted / s', 'Final / s', 'Backlog at end', 'Drain s', 'POST→final p50 / p95 / p99 ms', 'API p50 / p99 ms', '% of emulator ceiling', 'US$ / 1M orders', 'Sender lag p99 ms'],
+        results.steps.map((step) => [
+          step.label,
+          `${step.orders.sent}${step.orders.accepted < step.orders.sent ? ` (${step.orders.sent - step.orders.accepted} refused)` : ''}${step.orders.stillOpen > 0 ? `, ${step.orders.stillOpen} never final` : ''}`,
+          fixed(step.acceptedPerSecond, 1),
+          fixed(step.finalPerSecond, 1),
+          step.backlogAtEnd,
+          fixed(step.drainSeconds, 1),
+          `${step.postToFinalMs.p50} / ${step.postToFinalMs.p95} / ${step.postToFinalMs.p99}`,
+          `${step.apiMs.p50} / ${step.apiMs.p99}`,
+          step.ceiling ? `${fixed((100 * step.finalPerSecond) / step.ceiling.combinedOrdersPerSecond, 0)} % of ${fixed(step.ceiling.combinedOrdersPerSecond, 0)}/s` : '',
+          fixed(step.cost.dollarsPerMillionOrders, 2),
+          step.senderLagMs.p99,
+        ]),
+      ),
+    );
+    const functionNames = [...new Set(results.steps.flatMap((step) => Object.keys(step.lambda)))].sort();
+    out.push(`\nLambda durations as the functions ran here (p50 / p99 ms, invocations; cold starts; how busy its slots were: execution environments, or for a queue consumer its pollers):\n`);
+    out.push(
+      table(
+        ['Function', ...results.steps.map((step) => step.label.split(' (')[0] ?? step.label)],
+        functionNames.map((name) => [
+          name,
+          ...results.steps.map((step) => {
+            const stats = step.lambda[name];
+            return stats ? `${fixed(stats.p50Ms, 0)} / ${fixed(stats.p99Ms, 0)} (${stats.invocations}${stats.coldStarts ? `; ${stats.coldStarts} cold` : ''}; ${fixed(100 * stats.busy, 0)} % of ${stats.slots} busy)` : '';
+          }),
+        ]),
+      ),
+    );
+  }
+
+  if (results.capacity) {
+    out.push(`\nEmulators' raw capacity in the same run (${results.capacity.durationSeconds} s each, ${results.capacity.calls[0]?.concurrency ?? ''} concurrent requests, the same SDK):\n`);
+    out.push(table(['Call', 'Requests / s', 'Errors'], results.capacity.calls.map((call) => [call.call, call.requestsPerSecond, call.errors])));
+    out.push(`\nDynamoDB Local running an order's calls (write with index entry, reads, three updates, read, shipping transaction), ${results.capacity.calls[0]?.concurrency ?? ''} orders at a time: **${results.capacity.dynamoOrdersPerSecond} orders/s**. The ceiling in the table above adds fauxqs' share of each order.`);
+  }
+
+  if (results.notes.length > 0) {
+    out.push('\n## Notes\n');
+    for (const note of results.notes) out.push(`- ${note}`);
+  }
+  return `${out.join('\n')}\n`;
+}
