@@ -1,5 +1,5 @@
 // The HTTP contract, read from swagger.yaml (bundled as text), and validators derived from it.
-import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
+import { Validator, type OutputUnit } from '@cfworker/json-schema';
 import { load } from 'js-yaml';
 import specText from '../../swagger.yaml';
 import type { FieldError } from '../domain/orderRequest';
@@ -33,8 +33,8 @@ export interface OperationContract {
   parameters: { name: string; in: string; required: boolean; validate: (value: unknown) => FieldError[] }[];
 }
 
-const ajv = new Ajv({ allErrors: true, strict: false, multipleOfPrecision: 9 });
-ajv.addSchema(openApi, 'openapi');
+/** The id under which the whole document is known to the validator, so `#/components/...` refs resolve. */
+const DOCUMENT_ID = 'https://order-capture.local/swagger.yaml';
 
 const resolve = (parameter: Parameter): Parameter =>
   parameter.$ref ? (openApi.components.parameters[parameter.$ref.split('/').pop() ?? ''] as Parameter) : parameter;
@@ -57,49 +57,82 @@ export function operationContract(resource: string, method: string): OperationCo
 function compile(resource: string, method: string): OperationContract | undefined {
   const operation = openApi.paths[resource]?.[method];
   if (!operation?.operationId) return undefined;
-  const pointer = (...parts: string[]) => `openapi#/paths/${resource.replaceAll('~', '~0').replaceAll('/', '~1')}/${method}/${parts.join('/')}`;
-  const bodySchema = operation.requestBody?.content['application/json'];
+  const body = operation.requestBody?.content['application/json'];
   return {
     operationId: operation.operationId,
-    ...(bodySchema ? { validateBody: validatorFor(ajv.compile({ $ref: pointer('requestBody', 'content', 'application~1json', 'schema') }), '') } : {}),
+    ...(body ? { validateBody: validatorFor(body.schema, '') } : {}),
     parameters: (operation.parameters ?? []).map(resolve).map((parameter) => ({
       name: parameter.name,
       in: parameter.in,
       required: parameter.required === true,
-      validate: validatorFor(ajv.compile(withinDocument(parameter.schema)), parameter.name),
+      validate: validatorFor(parameter.schema, parameter.name),
     })),
   };
 }
 
-/** A schema taken out of the document keeps its `#/components/...` references pointing into it. */
-const withinDocument = (schema: object): object => JSON.parse(JSON.stringify(schema).replaceAll('"#/', '"openapi#/')) as object;
-
-function validatorFor(validate: ValidateFunction, root: string) {
-  return (value: unknown): FieldError[] => (validate(value) ? [] : (validate.errors ?? []).map((error) => fieldError(error, root)));
+/** A validator for a schema taken from the document; its `#/components/...` refs point into the document. */
+function validatorFor(schema: object, root: string) {
+  const relocated = JSON.parse(JSON.stringify(schema).replaceAll('"#/', `"${DOCUMENT_ID}#/`)) as object;
+  const validator = new Validator(relocated as never, '4', false);
+  validator.addSchema(openApi as never, DOCUMENT_ID);
+  return (value: unknown): FieldError[] => {
+    const { valid, errors } = validator.validate(value);
+    return valid ? [] : errors.flatMap((error) => fieldError(error, relocated, root));
+  };
 }
 
-/** `/orders/0/items/1/qty` -> `orders[0].items[1].qty` */
-export function toFieldPath(instancePath: string, root = ''): string {
-  const parts = instancePath.split('/').slice(1).map((part) => part.replaceAll('~1', '/').replaceAll('~0', '~'));
+/** `#/orders/0/items/1/qty` -> `orders[0].items[1].qty` */
+export function toFieldPath(instanceLocation: string, root = ''): string {
+  const parts = instanceLocation.replace(/^#\/?/, '').split('/').filter(Boolean).map((part) => decodeURIComponent(part).replaceAll('~1', '/').replaceAll('~0', '~'));
   return parts.reduce((path, part) => (/^\d+$/.test(part) ? `${path}[${part}]` : path ? `${path}.${part}` : part), root);
 }
 
-function fieldError(error: ErrorObject, root: string): FieldError {
-  const path = toFieldPath(error.instancePath, root);
-  const child = (name: string) => (path ? `${path}.${name}` : name);
-  const params = error.params as Record<string, unknown>;
+/** The value of the keyword that failed, found by walking its location through the document's refs. */
+function keywordValue(schema: object, keywordLocation: string): unknown {
+  let node: unknown = schema;
+  for (const segment of keywordLocation.replace(/^#\/?/, '').split('/').filter(Boolean)) {
+    node = (node as Record<string, unknown> | undefined)?.[segment.replaceAll('~1', '/').replaceAll('~0', '~')];
+    const ref = segment === '$ref' && typeof node === 'string' ? node : undefined;
+    if (ref) node = ref.split('#/')[1]?.split('/').reduce<unknown>((target, key) => (target as Record<string, unknown> | undefined)?.[key], openApi);
+  }
+  return node;
+}
+
+const TYPE_NAMES: Record<string, string> = { integer: 'an integer', number: 'a number', string: 'a string', object: 'an object', array: 'an array', boolean: 'true or false' };
+
+/** One contract-style error per failed leaf keyword; the wrappers ($ref, properties, items) add nothing. */
+function fieldError(error: OutputUnit, schema: object, root: string): FieldError[] {
+  const path = toFieldPath(error.instanceLocation, root);
+  const at = (message: string): FieldError[] => [{ path: path || '(body)', message }];
+  const limit = () => keywordValue(schema, error.keywordLocation);
   switch (error.keyword) {
-    case 'required':
-      return { path: child(String(params.missingProperty)), message: 'is required' };
-    case 'additionalProperties':
-      return { path: child(String(params.additionalProperty)), message: 'is not a known field' };
-    case 'multipleOf':
-      return { path: path || '(body)', message: 'must have at most 2 decimal places' };
-    case 'pattern':
-      return { path: path || '(body)', message: 'may contain only letters, digits, - and _' };
+    case 'required': {
+      const property = /"([^"]+)"/.exec(error.error)?.[1] ?? '';
+      return [{ path: path ? `${path}.${property}` : property, message: 'is required' }];
+    }
+    case 'false':
+      return at('is not a known field');
     case 'type':
-      return { path: path || '(body)', message: `must be ${params.type === 'integer' ? 'an integer' : `a${/^[aeiou]/.test(String(params.type)) ? 'n' : ''} ${String(params.type)}`}` };
+      return at(`must be ${TYPE_NAMES[String(limit())] ?? String(limit())}`);
+    case 'minimum':
+      return at(`must be >= ${String(limit())}`);
+    case 'maximum':
+      return at(`must be <= ${String(limit())}`);
+    case 'multipleOf':
+      return at('must have at most 2 decimal places');
+    case 'minLength':
+      return at(`must have at least ${String(limit())} character${limit() === 1 ? '' : 's'}`);
+    case 'maxLength':
+      return at(`must have at most ${String(limit())} characters`);
+    case 'minItems':
+      return at(`must have at least ${String(limit())} entr${limit() === 1 ? 'y' : 'ies'}`);
+    case 'maxItems':
+      return at(`must have at most ${String(limit())} entries`);
+    case 'pattern':
+      return at('may contain only letters, digits, - and _');
+    case 'enum':
+      return at(`must be one of ${(limit() as unknown[]).join(', ')}`);
     default:
-      return { path: path || '(body)', message: error.message ?? 'is invalid' };
+      return [];
   }
 }
