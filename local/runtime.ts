@@ -4,12 +4,15 @@
 //
 //   const local = await startLocalStack({ port: 0, parameters: { MaxReceiveCount: '2' } });
 //   local.url, local.stack (provision.ts), local.functions.get('ShipOrderFunction').invoke(event)
+//   lambdaPort: 0 also serves the Lambda Invoke API (lambdaApi.ts) at local.lambdaUrl
 //   await local.stop();   // API, schedules, pollers, workers, emulators (and DynamoDB Local's JVM)
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { createRequire } from 'node:module';
 import { join, resolve as resolvePath } from 'node:path';
 import type { ContractLookup } from './apiGateway';
 import { localApi, startApiServer, type LocalApi, type RunningApi } from './apiServer';
+import { startLambdaApi } from './lambdaApi';
+import { startConflictProxy } from './transactionConflicts';
 import { buildFunctions, buildRuntimeModule, LOCAL_DIR } from './build';
 import { LOCAL_CREDENTIALS, startEmulators, type Emulators } from './emulators';
 import { functionDefinitions, FunctionRuntime } from './functions';
@@ -30,6 +33,10 @@ export interface LocalStackOptions {
   stackName?: string;
   /** 0 picks a free port. */
   port?: number;
+  /** Report transaction conflicts as DynamoDB does, which DynamoDB Local never does (transactionConflicts.ts). */
+  transactionConflicts?: boolean;
+  /** Also serve the Lambda Invoke API (as `sam local start-lambda`) on this port; 0 picks a free one. */
+  lambdaPort?: number;
   host?: string;
   /** Keep emulator data in this folder between runs. */
   persistDir?: string;
@@ -44,6 +51,8 @@ export interface LocalStackOptions {
 
 export interface LocalStack {
   url: string;
+  /** The Lambda Invoke API's base URL, when lambdaPort was given. */
+  lambdaUrl?: string;
   stack: ProvisionedStack;
   emulators: Emulators;
   api: LocalApi | undefined;
@@ -95,8 +104,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     if (emulatorsResult.status === 'fulfilled') cleanups.push(() => emulatorsResult.value.stop());
     if (emulatorsResult.status === 'rejected') throw emulatorsResult.reason;
     if (buildResult.status === 'rejected') throw buildResult.reason;
-    const emulators = emulatorsResult.value;
+    let emulators = emulatorsResult.value;
     const [built, workerScript, contract] = buildResult.value;
+    if (options.transactionConflicts) {
+      const proxy = await startConflictProxy(emulators.dynamoEndpoint, (line) => sink('dynamodb', line));
+      cleanups.push(() => proxy.stop());
+      // The functions (and whoever reads the state) reach DynamoDB through the proxy.
+      emulators = { ...emulators, sdkEnvironment: { ...emulators.sdkEnvironment, AWS_ENDPOINT_URL_DYNAMODB: proxy.endpoint } };
+    }
 
     const stack = await provision(template, emulators);
     const definitions = functionDefinitions(stack, built, emulators.sdkEnvironment);
@@ -133,6 +148,13 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     });
     cleanups.push(() => scheduler.stop());
 
+    let lambdaUrl: string | undefined;
+    if (options.lambdaPort !== undefined) {
+      const lambdaApi = await startLambdaApi(functions, options.lambdaPort, options.host ?? '127.0.0.1', (line) => sink('lambda', line));
+      cleanups.push(() => lambdaApi.close());
+      lambdaUrl = lambdaApi.url;
+    }
+
     const api = localApi(stack);
     let running: RunningApi | undefined;
     if (api) {
@@ -142,6 +164,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
     return {
       url: running?.url ?? '',
+      ...(lambdaUrl ? { lambdaUrl } : {}),
       stack,
       emulators,
       api,

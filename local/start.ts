@@ -1,8 +1,10 @@
 // `npm start`: runs the whole stack on this machine and prints what runs where.
 //   --port N            API port (default: PORT or 3000)
+//   --lambda-port N     also serve the Lambda Invoke API there (as `sam local start-lambda`; 0: any free port)
 //   --persist DIR       keep DynamoDB and SNS/SQS data in DIR between runs
 //   --param Name=Value  template parameter override (repeatable)
 //   --relaxed-params    accept parameter values outside the template's constraints
+//   --transaction-conflicts  report DynamoDB transaction conflicts, which DynamoDB Local never does
 //   --state-file FILE   write the endpoints, queue URLs and table names as JSON once ready
 //   --build-dir DIR     where bundles go (inside the project; default .local/build)
 //   --parent-pid PID    stop when that process is gone (a test run that started the stack)
@@ -13,9 +15,11 @@ import { startLocalStack, type LocalStack } from './runtime';
 
 export interface CliOptions {
   port: number;
+  lambdaPort?: number;
   persistDir?: string;
   parameters: Record<string, string>;
   relaxedParameters: boolean;
+  transactionConflicts?: boolean;
   stateFile?: string;
   buildDir?: string;
   parentPid?: number;
@@ -26,9 +30,11 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
     args: argv,
     options: {
       port: { type: 'string' },
+      'lambda-port': { type: 'string' },
       persist: { type: 'string' },
       param: { type: 'string', multiple: true },
       'relaxed-params': { type: 'boolean' },
+      'transaction-conflicts': { type: 'boolean' },
       'state-file': { type: 'string' },
       'build-dir': { type: 'string' },
       'parent-pid': { type: 'string' },
@@ -37,6 +43,8 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
   });
   const port = Number(values.port ?? env.PORT ?? 3000);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port ${values.port ?? env.PORT} is not a port number`);
+  const lambdaPort = values['lambda-port'] === undefined ? undefined : Number(values['lambda-port']);
+  if (lambdaPort !== undefined && (!Number.isInteger(lambdaPort) || lambdaPort < 0 || lambdaPort > 65535)) throw new Error(`--lambda-port ${values['lambda-port']} is not a port number`);
   const parameters: Record<string, string> = {};
   for (const pair of values.param ?? []) {
     const separator = pair.indexOf('=');
@@ -47,6 +55,8 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
     port,
     parameters,
     relaxedParameters: values['relaxed-params'] === true,
+    ...(lambdaPort !== undefined ? { lambdaPort } : {}),
+    ...(values['transaction-conflicts'] ? { transactionConflicts: true } : {}),
     ...(values.persist ? { persistDir: values.persist } : {}),
     ...(values['state-file'] ? { stateFile: values['state-file'] } : {}),
     ...(values['build-dir'] ? { buildDir: values['build-dir'] } : {}),
@@ -60,6 +70,7 @@ export function stateOf(local: LocalStack) {
   return {
     pid: process.pid,
     url: local.url,
+    lambdaUrl: local.lambdaUrl,
     sdkEnvironment: local.emulators.sdkEnvironment,
     tables: byLogicalId(local.stack.tables),
     queues: byLogicalId(local.stack.queues),
@@ -81,6 +92,7 @@ export function summary(local: LocalStack): string {
   lines.push(`${stack.template.stackName} is running locally (ready in ${(local.startupMs / 1000).toFixed(1)} s)`);
   if (api) {
     lines.push(`  API        ${local.url}  (stage ${api.stage}; Swagger UI at ${local.url}/docs)`);
+    if (local.lambdaUrl) lines.push(`  Lambda     ${local.lambdaUrl}  (invoke once: POST /2015-03-31/functions/<LogicalId>/invocations)`);
     section(
       'Routes',
       [...api.routes].sort((a, b) => a.resource.localeCompare(b.resource)).flatMap((route) => [
@@ -109,7 +121,11 @@ export function summary(local: LocalStack): string {
   section('Topics', stack.topics.map((topic) => `${topic.name.padEnd(48)} -> ${stack.subscriptions.filter((s) => s.topicArn === topic.arn).map((s) => stack.queueByArn(s.endpoint)?.logicalId ?? s.endpoint).join(', ')}`));
   section('Tables', stack.tables.map((table) => table.name));
   section('Schedules', local.schedules.map((schedule) => `${schedule.expression.padEnd(20)} -> ${schedule.functionLogicalId}${schedule.intervalMs ? '' : ' (cron: not run locally)'}`));
-  section('Emulators', [`DynamoDB Local  ${local.emulators.dynamoEndpoint}`, `fauxqs SNS/SQS  ${local.emulators.messagingEndpoint}`]);
+  const proxied = local.emulators.sdkEnvironment.AWS_ENDPOINT_URL_DYNAMODB;
+  section('Emulators', [
+    `DynamoDB Local  ${local.emulators.dynamoEndpoint}${proxied && proxied !== local.emulators.dynamoEndpoint ? `  (functions use ${proxied}, which reports transaction conflicts)` : ''}`,
+    `fauxqs SNS/SQS  ${local.emulators.messagingEndpoint}`,
+  ]);
   const ignored = new Map<string, number>();
   for (const resource of stack.ignored) ignored.set(resource.type, (ignored.get(resource.type) ?? 0) + 1);
   if (ignored.size > 0) lines.push(`  Not emulated: ${[...ignored].map(([type, count]) => (count > 1 ? `${type} x${count}` : type)).join(', ')}`);
@@ -121,8 +137,10 @@ async function main(): Promise<void> {
   const cli = parseCli(process.argv.slice(2));
   const local = await startLocalStack({
     port: cli.port,
+    ...(cli.lambdaPort !== undefined ? { lambdaPort: cli.lambdaPort } : {}),
     parameters: cli.parameters,
     relaxedParameters: cli.relaxedParameters,
+    ...(cli.transactionConflicts ? { transactionConflicts: true } : {}),
     ...(cli.persistDir ? { persistDir: cli.persistDir } : {}),
     ...(cli.buildDir ? { buildDir: resolvePath(cli.buildDir) } : {}),
   });
