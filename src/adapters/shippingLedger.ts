@@ -83,8 +83,12 @@ export function shippingLedger(db: DynamoDBDocumentClient, tables: ShippingTable
   }
 
   return {
-    /** Ships the order, or says why it cannot; throws when it should simply be tried again. */
-    ship(order: Order): Promise<ShipmentOutcome> {
+    /**
+     * Ships the order, or says why it cannot; throws when it should simply be tried again. A
+     * transaction that collides with another on the same item (a popular product, a customer's
+     * other orders) is retried with jittered backoff: 8 attempts, or until `deadline` when given.
+     */
+    ship(order: Order, { deadline }: { deadline?: number } = {}): Promise<ShipmentOutcome> {
       return withRetries(
         async () => {
           try {
@@ -95,7 +99,13 @@ export function shippingLedger(db: DynamoDBDocumentClient, tables: ShippingTable
             throw error;
           }
         },
-        { attempts: 8, baseDelayMs: 25, maxDelayMs: 2000, isRetryable: (error) => error instanceof ShipmentContendedError },
+        {
+          attempts: deadline === undefined ? 8 : Number.POSITIVE_INFINITY,
+          baseDelayMs: 25,
+          maxDelayMs: 1000,
+          deadline,
+          isRetryable: (error) => error instanceof ShipmentContendedError,
+        },
       );
     },
   };

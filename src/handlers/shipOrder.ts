@@ -15,4 +15,8 @@ const ledger = shippingLedger(dynamo, {
   stockTable: requiredEnv('STOCK_TABLE_NAME'),
 });
 
-export const handler = sqsConsumer(parseShipmentRequest, ({ orderId }) => shipOrder(orderId, { ...orders, ...ledger }));
+// A shipment that collides with others on a popular item keeps trying while the invocation has
+// time, rather than going back to the queue (and, after MaxReceiveCount, to the dead letters).
+export const handler = sqsConsumer(parseShipmentRequest, ({ orderId }, _log, { deadline }) =>
+  shipOrder(orderId, { ...orders, ship: (order) => ledger.ship(order, { deadline }) }),
+);

@@ -6,13 +6,22 @@ import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda'
 import { MalformedMessageError } from '../domain/messages';
 import { logger } from '../observability';
 
+/** Time kept back from the invocation's timeout for reporting the batch's outcome. */
+const REPORT_MARGIN_MS = 1000;
+
+/** What a record's handler may know of its invocation. */
+export interface RecordContext {
+  /** Epoch milliseconds by which the record must be settled, so that the batch can still report in time. */
+  deadline: number;
+}
+
 export function sqsConsumer<Message extends { orderId: string }>(
   parse: (body: unknown) => Message,
-  handle: (message: Message, log: Logger) => Promise<unknown>,
+  handle: (message: Message, log: Logger, invocation: RecordContext) => Promise<unknown>,
 ) {
   const processor = new BatchProcessor(EventType.SQS);
 
-  async function handleRecord(record: SQSRecord): Promise<void> {
+  async function handleRecord(record: SQSRecord, context: Context): Promise<void> {
     let message: Message;
     try {
       message = parse(JSON.parse(record.body));
@@ -22,7 +31,7 @@ export function sqsConsumer<Message extends { orderId: string }>(
     }
     const log = logger.createChild({ persistentKeys: { orderId: message.orderId, messageId: record.messageId } });
     try {
-      const effect = await handle(message, log);
+      const effect = await handle(message, log, { deadline: Date.now() + context.getRemainingTimeInMillis() - REPORT_MARGIN_MS });
       log.info('message handled', { effect: typeof effect === 'string' ? effect : 'done', receiveCount: record.attributes.ApproximateReceiveCount });
     } catch (error) {
       log.error('message failed; it will be retried', { error: error as Error, receiveCount: record.attributes.ApproximateReceiveCount });
@@ -32,6 +41,6 @@ export function sqsConsumer<Message extends { orderId: string }>(
 
   return async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
     logger.addContext(context);
-    return processPartialResponse(event, handleRecord, processor, { context });
+    return processPartialResponse(event, (record: SQSRecord) => handleRecord(record, context), processor, { context });
   };
 }

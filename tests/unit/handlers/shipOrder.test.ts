@@ -79,10 +79,27 @@ describe('ShipOrderFunction', () => {
     expect(rejections()).toEqual([]);
   });
 
-  it('fails the record, without rejecting, when conflicts persist', async () => {
+  it('keeps retrying conflicts, past the usual attempts, while the invocation has time', async () => {
+    const random = jest.spyOn(Math, 'random').mockReturnValue(0);
+    try {
+      const conflict = db.on(TransactWriteCommand);
+      for (let i = 0; i < 12; i++) conflict.rejectsOnce(cancelled(ok, { Code: 'TransactionConflict' }, ok, ok));
+      conflict.resolves({});
+      const response = await handler(sqsEvent({ orderId: 'o-1' }), lambdaContext());
+      expect(response.batchItemFailures).toEqual([]);
+      expect(db.commandCalls(TransactWriteCommand)).toHaveLength(13);
+      expect(rejections()).toEqual([]);
+    } finally {
+      random.mockRestore();
+    }
+  });
+
+  it('fails the record, without rejecting, when conflicts persist until the invocation must report', async () => {
     db.on(TransactWriteCommand).rejects(cancelled(ok, { Code: 'TransactionConflict' }, ok, ok));
     const event = sqsEvent({ orderId: 'o-1' }, { orderId: 'o-1' });
-    await expect(handler(event, lambdaContext())).rejects.toThrow(/All records failed/);
+    // 1.3 s left, of which 1 s is kept for reporting: the retries stop within 0.3 s.
+    await expect(handler(event, { ...lambdaContext(), getRemainingTimeInMillis: () => 1300 })).rejects.toThrow(/All records failed/);
+    expect(db.commandCalls(TransactWriteCommand).length).toBeGreaterThan(2);
     expect(rejections()).toEqual([]);
   });
 

@@ -1,0 +1,44 @@
+import { withRetries } from '../../../src/adapters/retry';
+
+const failingTimes = (failures: number) => {
+  let calls = 0;
+  const operation = jest.fn(async () => {
+    calls++;
+    if (calls <= failures) throw new Error(`failure ${calls}`);
+    return 'done';
+  });
+  return operation;
+};
+
+describe('retrying an operation that failed for a passing reason', () => {
+  it('tries again until it succeeds, within the attempts', async () => {
+    const operation = failingTimes(2);
+    await expect(withRetries(operation, { attempts: 3, baseDelayMs: 1 })).resolves.toBe('done');
+    expect(operation).toHaveBeenCalledTimes(3);
+  });
+
+  it('gives up after the attempts with the last error', async () => {
+    const operation = failingTimes(5);
+    await expect(withRetries(operation, { attempts: 3, baseDelayMs: 1 })).rejects.toThrow('failure 3');
+  });
+
+  it('does not retry an error that is not retryable', async () => {
+    const operation = failingTimes(5);
+    await expect(withRetries(operation, { baseDelayMs: 1, isRetryable: () => false })).rejects.toThrow('failure 1');
+    expect(operation).toHaveBeenCalledTimes(1);
+  });
+
+  it('with a deadline, keeps trying past any number of attempts until the deadline', async () => {
+    const operation = failingTimes(20);
+    await expect(withRetries(operation, { attempts: Number.POSITIVE_INFINITY, baseDelayMs: 1, maxDelayMs: 2, deadline: Date.now() + 10_000 })).resolves.toBe('done');
+    expect(operation).toHaveBeenCalledTimes(21);
+  });
+
+  it('starts no attempt whose wait would end after the deadline', async () => {
+    const operation = failingTimes(Number.POSITIVE_INFINITY);
+    const deadline = Date.now() + 150;
+    await expect(withRetries(operation, { attempts: Number.POSITIVE_INFINITY, baseDelayMs: 10, maxDelayMs: 50, deadline })).rejects.toThrow(/failure/);
+    expect(Date.now()).toBeLessThan(deadline + 50);
+    expect(operation.mock.calls.length).toBeGreaterThan(1);
+  });
+});
