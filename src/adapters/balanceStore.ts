@@ -3,7 +3,7 @@
 import { BatchGetCommand, GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Cents } from '../domain/money';
 import { moneyValue, readCents, readInteger } from './numbers';
-import { withRetries } from './retry';
+import { retryingTransactionConflicts, withRetries } from './retry';
 
 export interface Balance<T> {
   id: string;
@@ -28,7 +28,7 @@ function balanceStore<T>(db: DynamoDBDocumentClient, tableName: string, keyName:
 
   return {
     async set(id: string, balance: T, now = new Date().toISOString()): Promise<Balance<T>> {
-      await db.send(new PutCommand({ TableName: tableName, Item: { [keyName]: id, balance: codec.write(balance), updatedAt: now } }));
+      await retryingTransactionConflicts(() => db.send(new PutCommand({ TableName: tableName, Item: { [keyName]: id, balance: codec.write(balance), updatedAt: now } })));
       return { id, balance, updatedAt: now };
     },
 

@@ -6,7 +6,7 @@ import { FINAL_STATUSES, OrderStatus, READY_TO_SHIP_LOG, type CheckResult, type 
 import type { OpenOrder } from '../usecases/sweepOverdueOrders';
 import { checkAttribute, type OrderProgress } from '../usecases/applyCheckResult';
 import { moneyValue, readCents, readInteger } from './numbers';
-import { withRetries } from './retry';
+import { retryingTransactionConflicts, withRetries } from './retry';
 
 type Item = Record<string, unknown>;
 
@@ -55,7 +55,7 @@ export function orderStore(db: DynamoDBDocumentClient, tableName: string, now: (
   /** Runs a conditional update; false when the condition did not hold. */
   async function updateIf(command: UpdateCommand): Promise<boolean> {
     try {
-      await db.send(command);
+      await retryingTransactionConflicts(() => db.send(command));
       return true;
     } catch (error) {
       if (isConditionFailure(error)) return false;
@@ -119,17 +119,19 @@ export function orderStore(db: DynamoDBDocumentClient, tableName: string, now: (
     async recordPassedCheck(result: CheckResult): Promise<OrderProgress | undefined> {
       const attribute = checkAttribute(result.check);
       try {
-        const { Attributes } = await db.send(
-          new UpdateCommand({
-            TableName: tableName,
-            Key: { orderId: result.orderId },
-            UpdateExpression: 'SET #check = :passed, logs = list_append(logs, :line), updatedAt = :now',
-            ConditionExpression: '#status = :pending AND attribute_not_exists(#check)',
-            ExpressionAttributeNames: { '#check': attribute, '#status': 'status' },
-            ExpressionAttributeValues: { ':passed': 'PASSED', ':line': [result.detail], ':now': now(), ':pending': OrderStatus.Pending },
-            ReturnValues: 'ALL_NEW',
-            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-          }),
+        const { Attributes } = await retryingTransactionConflicts(() =>
+          db.send(
+            new UpdateCommand({
+              TableName: tableName,
+              Key: { orderId: result.orderId },
+              UpdateExpression: 'SET #check = :passed, logs = list_append(logs, :line), updatedAt = :now',
+              ConditionExpression: '#status = :pending AND attribute_not_exists(#check)',
+              ExpressionAttributeNames: { '#check': attribute, '#status': 'status' },
+              ExpressionAttributeValues: { ':passed': 'PASSED', ':line': [result.detail], ':now': now(), ':pending': OrderStatus.Pending },
+              ReturnValues: 'ALL_NEW',
+              ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+            }),
+          ),
         );
         return Attributes ? toProgress(Attributes) : undefined;
       } catch (error) {

@@ -1,4 +1,5 @@
 // Retries an operation that failed for a passing reason, with jittered exponential backoff.
+import { TransactionConflictException } from '@aws-sdk/client-dynamodb';
 
 export interface RetryOptions {
   attempts?: number;
@@ -21,4 +22,13 @@ export async function withRetries<T>(operation: () => Promise<T>, options: Retry
       await new Promise((resolve) => setTimeout(resolve, delay));
     }
   }
+}
+
+/**
+ * A single-item write to an item that a running transaction includes (an order, an account or a
+ * product being shipped) fails with TransactionConflictException, which the SDK does not retry.
+ * It is transient: the transaction takes milliseconds.
+ */
+export function retryingTransactionConflicts<T>(write: () => Promise<T>): Promise<T> {
+  return withRetries(write, { isRetryable: (error) => error instanceof TransactionConflictException });
 }

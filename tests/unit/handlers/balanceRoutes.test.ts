@@ -1,3 +1,4 @@
+import { TransactionConflictException } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, NumberValue, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { handler as accountHandler } from '../../../src/handlers/accountUpdate';
@@ -21,6 +22,13 @@ describe('POST /account', () => {
     const response = await call(accountHandler, { method: 'POST', resource: '/account', body: { customerId: 'aaa789', balance: 0.3 } });
     expect(response).toMatchObject({ statusCode: 200, json: { customerId: 'aaa789', balance: 0.3, updatedAt: expect.any(String) } });
     expect(db.commandCalls(PutCommand)[0]?.args[0].input.Item).toMatchObject({ customerId: 'aaa789', balance: NumberValue.from('0.30') });
+  });
+
+  it('retries a write that collides with a shipment charging the same account, instead of answering 500', async () => {
+    db.on(PutCommand).rejectsOnce(new TransactionConflictException({ message: 'Transaction is ongoing for the item', $metadata: {} })).resolves({});
+    const response = await call(accountHandler, { method: 'POST', resource: '/account', body: { customerId: 'aaa789', balance: 12 } });
+    expect(response.statusCode).toBe(200);
+    expect(db.commandCalls(PutCommand)).toHaveLength(2);
   });
 
   it.each([

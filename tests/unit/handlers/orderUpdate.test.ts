@@ -1,4 +1,4 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException, TransactionConflictException } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { marshall } from '@aws-sdk/util-dynamodb';
@@ -47,6 +47,21 @@ describe('OrderUpdateFunction', () => {
     const response = await handler(sqsEvent(checkResult()), lambdaContext());
     expect(response.batchItemFailures).toEqual([]);
     expect(shipmentRequests()).toEqual([]);
+  });
+
+  it('retries an update that collides with the order’s shipping transaction, instead of failing the record', async () => {
+    const conflict = () => new TransactionConflictException({ message: 'Transaction is ongoing for the item', $metadata: {} });
+    db.on(UpdateCommand)
+      .rejectsOnce(conflict())
+      .resolvesOnce({ Attributes: { status: 'PENDING', creditCheck: 'PASSED', stockCheck: 'PASSED' } })
+      .rejectsOnce(conflict())
+      .resolves({});
+    const result = checkResult({ check: 'STOCK' });
+    const response = await handler(sqsEvent(result), lambdaContext());
+    expect(response.batchItemFailures).toEqual([]);
+    expect(updatesWith(/SET #check = :passed/)).toHaveLength(2);
+    expect(updatesWith(/SET #status = :ready/)).toHaveLength(2);
+    expect(shipmentRequests()).toEqual([{ orderId: result.orderId }]);
   });
 
   it('rejects a PENDING order when a check fails', async () => {
