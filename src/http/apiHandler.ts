@@ -59,7 +59,9 @@ async function route(event: APIGatewayProxyEvent, context: Context, operations: 
   for (const parameter of contract.parameters) {
     const source = parameter.in === 'path' ? pathParameters : parameter.in === 'header' ? headers : (event.queryStringParameters ?? {});
     const value = source[parameter.in === 'header' ? parameter.name.toLowerCase() : parameter.name];
-    if (value === undefined || value === '') {
+    // An empty value sent for an optional parameter is checked like any other (an empty
+    // Idempotency-Key is refused, not taken as no key), an empty required one is missing.
+    if (value === undefined || (value === '' && parameter.required)) {
       if (parameter.required) errors.push({ path: parameter.name, message: 'is required' });
     } else {
       errors.push(...parameter.validate(value));

@@ -98,6 +98,8 @@ export const hostileRequests: HostileRequest[] = [
   { name: 'POST /order as text/plain', method: 'POST', resource: '/order', path: '/order', body: json(good), headers: { 'Content-Type': 'text/plain' }, status: 415 },
   { name: 'POST /account as a form', method: 'POST', resource: '/account', path: '/account', body: 'customerId=c&balance=1', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, status: 415 },
   { name: 'POST /order with an Idempotency-Key of 200 characters', method: 'POST', resource: '/order', path: '/order', body: json(good), headers: { 'Idempotency-Key': 'k'.repeat(200) }, status: 400 },
+  { name: 'POST /order with an empty Idempotency-Key', method: 'POST', resource: '/order', path: '/order', body: json(good), headers: { 'Idempotency-Key': '' }, status: 400 },
+  { name: 'POST /orders with an empty Idempotency-Key', method: 'POST', resource: '/orders', path: '/orders', body: json({ orders: [good] }), headers: { 'Idempotency-Key': '' }, status: 400 },
   { name: 'POST /order with an Idempotency-Key containing a space', method: 'POST', resource: '/order', path: '/order', body: json(good), headers: { 'Idempotency-Key': 'my key' }, status: 400 },
   { name: 'DELETE /order', method: 'DELETE', resource: '/order', path: '/order', status: 405 },
   { name: 'GET /orders', method: 'GET', resource: '/orders', path: '/orders', status: 405 },

@@ -60,6 +60,14 @@ describe('POST /order', () => {
     expect(sns.commandCalls(PublishBatchCommand)).toHaveLength(0);
   });
 
+  it('refuses an empty Idempotency-Key with 400, rather than placing the order without one', async () => {
+    const response = await postOrder(orderBody(), { 'Idempotency-Key': '' });
+    expect(response.statusCode).toBe(400);
+    expect(response.json.errors).toEqual(expect.arrayContaining([{ path: 'Idempotency-Key', message: expect.stringMatching(/at least 1 character/) }]));
+    expect(db.commandCalls(BatchWriteCommand)).toHaveLength(0);
+    expect(sns.commandCalls(PublishBatchCommand)).toHaveLength(0);
+  });
+
   it('refuses malformed JSON with 400', async () => {
     const response = await postOrder('{"customerId": ');
     expect(response).toMatchObject({ statusCode: 400, json: { message: 'The request body is not valid JSON.' } });
