@@ -181,7 +181,10 @@ function summarize(
 ): StepResult {
   const accepted = sent.filter((request) => request.status === 202);
   const refused: Record<string, number> = {};
-  for (const request of sent) if (request.status !== 202) refused[String(request.status)] = (refused[String(request.status)] ?? 0) + 1;
+  for (const request of sent) {
+    const reason = request.status === -1 ? 'shed' : request.status === 0 ? 'network error' : String(request.status);
+    if (request.status !== 202) refused[reason] = (refused[reason] ?? 0) + request.orders;
+  }
   const acceptedOrders = accepted.flatMap((request) => request.orderIds.map((orderId) => ({ orderId, sentAt: request.sentAt })));
   const latencies: number[] = [];
   let lastFinal = window.start;
@@ -205,15 +208,16 @@ function summarize(
   }
   const sentOrders = sent.reduce((total, request) => total + request.orders, 0);
   const summary = (values: number[]): LatencySummary => ({ p50: round(percentile(values, 50), 0), p95: round(percentile(values, 95), 0), p99: round(percentile(values, 99), 0), max: round(Math.max(...values), 0) });
-  const apiMs = sent.map((request) => request.apiMs);
-  const lastAnswer = Math.max(...sent.map((request) => request.sentAt + request.apiMs));
+  const answered = sent.filter((request) => request.status !== -1);
+  const apiMs = answered.map((request) => request.apiMs);
+  const lastAnswer = Math.max(...answered.map((request) => request.sentAt + request.apiMs));
   return {
     kind,
     label,
     ...(extra.targetRate ? { targetRate: extra.targetRate } : {}),
     sendSeconds: round(sendSeconds, 1),
     orders: { sent: sentOrders, accepted: acceptedOrders.length, refused, final: finals.size, shipped, rejected: finals.size - shipped, stillOpen: acceptedOrders.length - finals.size },
-    apiRequests: sent.length,
+    apiRequests: answered.length,
     productsPerOrder: extra.productsPerOrder,
     acceptedPerSecond: round(kind === 'steady' ? acceptedOrders.length / sendSeconds : acceptedOrders.length / ((lastAnswer - window.start) / 1000), 1),
     finalPerSecond: round(kind === 'steady' ? finalInSteadyWindow / ((window.end - window.start - warmUpMs) / 1000) : finals.size / ((lastFinal - window.start) / 1000), 1),
@@ -225,10 +229,17 @@ function summarize(
   };
 }
 
+/**
+ * Orders a sender has out at most. Past it, an order due is shed, not sent (and counted as refused
+ * with status "shed"): an open-loop sender facing a saturated API would otherwise pile up
+ * thousands of waiting requests, and the run would measure its own queue for minutes.
+ */
+export const MAX_IN_FLIGHT = 256;
+
 /** `rate` orders a second through POST /order for `seconds`, then waits for them to finish. */
-export async function steadyLoad(target: Target, rate: number, seconds: number, drainCapSeconds: number, nextOrder: () => OrderBody, progress: Progress): Promise<StepResult> {
+export async function steadyLoad(target: Target, rate: number, seconds: number, drainCapSeconds: number, nextOrder: () => OrderBody, progress: Progress, title = 'Steady load'): Promise<StepResult> {
   const total = Math.round(rate * seconds);
-  progress.phase(`Steady load: ${rate} orders/s for ${seconds} s`, total);
+  progress.phase(`${title}: ${rate} orders/s for ${seconds} s`, total);
   const sent: Sent[] = [];
   const lag: number[] = [];
   const inFlight = new Set<Promise<void>>();
@@ -242,6 +253,11 @@ export async function steadyLoad(target: Target, rate: number, seconds: number, 
       const due = Math.min(total, Math.floor((performance.now() - clockStart) / interval) + 1);
       while (fired < due) {
         lag.push(performance.now() - clockStart - fired * interval);
+        if (inFlight.size >= MAX_IN_FLIGHT) {
+          sent.push({ orders: 1, orderIds: [], sentAt: Date.now(), apiMs: 0, status: -1 });
+          fired += 1;
+          continue;
+        }
         const body = nextOrder();
         products += body.items.length;
         const sentAt = Date.now();
@@ -269,7 +285,8 @@ export async function steadyLoad(target: Target, rate: number, seconds: number, 
   const end = Date.now();
   const orderIds = sent.flatMap((request) => request.orderIds);
   const finals = await finalTimes(target, orderIds, drainCapSeconds, (open) => progress.update(total, `waiting for ${open} orders to reach a final state`));
-  return summarize('steady', `${rate} orders/s for ${seconds} s (POST /order)`, sent, finals, { start, end }, { targetRate: rate, lag, productsPerOrder: products / total });
+  const ordersSent = sent.filter((request) => request.status !== -1).length;
+  return summarize('steady', `${rate} orders/s for ${seconds} s (POST /order)`, sent, finals, { start, end }, { targetRate: rate, lag, productsPerOrder: products / Math.max(1, ordersSent) });
 }
 
 /** `orders` orders at once through POST /orders, 25 to a request, `parallel` requests at a time. */
