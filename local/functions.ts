@@ -9,6 +9,11 @@ import type { InvokeMessage, SerializedError, WorkerConfig, WorkerReply } from '
 import type { LogSink } from './logs';
 import type { ProvisionedStack } from './provision';
 
+// Lambda allows 10 s for a function's initialisation. Locally the first workers start together
+// while the JVM and esbuild are busy, and a loaded 2-core machine can take longer than that to load
+// a bundle; a hung initialisation is still caught, just later.
+const INIT_TIMEOUT_MS = 60_000;
+
 export interface FunctionDefinition {
   logicalId: string;
   name: string;
@@ -138,9 +143,9 @@ class Environment {
     }
     this.ready = new Promise<void>((resolve, reject) => {
       const initTimer = setTimeout(() => {
-        reject(new FunctionError({ errorType: 'Runtime.InitTimeout', errorMessage: `${definition.logicalId} did not initialise within 10 seconds` }));
+        reject(new FunctionError({ errorType: 'Runtime.InitTimeout', errorMessage: `${definition.logicalId} did not initialise within ${INIT_TIMEOUT_MS / 1000} seconds` }));
         void this.terminate();
-      }, 10_000);
+      }, INIT_TIMEOUT_MS);
       this.worker.on('message', (reply: WorkerReply) => {
         if (reply.type === 'ready') {
           clearTimeout(initTimer);
