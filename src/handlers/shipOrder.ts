@@ -15,8 +15,12 @@ const ledger = shippingLedger(dynamo, {
   stockTable: requiredEnv('STOCK_TABLE_NAME'),
 });
 
-// A shipment that collides with others on a popular item keeps trying while the invocation has
-// time, rather than going back to the queue (and, after MaxReceiveCount, to the dead letters).
-export const handler = sqsConsumer(parseShipmentRequest, ({ orderId }, _log, { deadline }) =>
-  shipOrder(orderId, { ...orders, ship: (order) => ledger.ship(order, { deadline }) }),
+// The shipments of a batch run one after another: they often want the same popular item, and all
+// at once they would mostly cancel each other's transactions. One that still collides (with
+// another batch's) keeps trying while the invocation has time, rather than going back to the queue
+// (and, after MaxReceiveCount, to the dead letters).
+export const handler = sqsConsumer(
+  parseShipmentRequest,
+  ({ orderId }, _log, { deadline }) => shipOrder(orderId, { ...orders, ship: (order) => ledger.ship(order, { deadline }) }),
+  { oneAtATime: true },
 );

@@ -1,5 +1,6 @@
-// Every queue consumer: records are handled one by one (in parallel), a record that throws is
-// reported as a batch item failure and retried alone, and each log line carries the orderId.
+// Every queue consumer: records are handled one by one (in parallel unless the consumer asks for
+// one at a time), a record that throws is reported as a batch item failure and retried alone, and
+// each log line carries the orderId.
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
@@ -15,9 +16,15 @@ export interface RecordContext {
   deadline: number;
 }
 
+export interface ConsumerOptions {
+  /** Handle the records of a batch one after another rather than all at once. */
+  oneAtATime?: boolean;
+}
+
 export function sqsConsumer<Message extends { orderId: string }>(
   parse: (body: unknown) => Message,
   handle: (message: Message, log: Logger, invocation: RecordContext) => Promise<unknown>,
+  { oneAtATime = false }: ConsumerOptions = {},
 ) {
   const processor = new BatchProcessor(EventType.SQS);
 
@@ -41,6 +48,6 @@ export function sqsConsumer<Message extends { orderId: string }>(
 
   return async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
     logger.addContext(context);
-    return processPartialResponse(event, (record: SQSRecord) => handleRecord(record, context), processor, { context });
+    return processPartialResponse(event, (record: SQSRecord) => handleRecord(record, context), processor, { context, processInParallel: !oneAtATime });
   };
 }

@@ -10,7 +10,7 @@ import { seededRandom } from './support/random';
 import { recordSummary } from './support/report';
 import { bySize } from './support/scale';
 
-const SIZE = bySize({ customers: 30, ordersPerCustomer: 10, scarceUnits: 40 }, { customers: 60, ordersPerCustomer: 20, scarceUnits: 150 });
+const SIZE = bySize({ customers: 30, ordersPerCustomer: 10, scarceUnits: 40 }, { customers: 60, ordersPerCustomer: 20, scarceUnits: 100 });
 const SEED = 20_240_501;
 const SCARCE = 'scarce';
 const PLENTIFUL = 'plentiful';

@@ -103,6 +103,21 @@ describe('ShipOrderFunction', () => {
     expect(rejections()).toEqual([]);
   });
 
+  it('ships the records of a batch one after another, so that they do not cancel each other', async () => {
+    let running = 0;
+    let mostAtOnce = 0;
+    db.on(TransactWriteCommand).callsFake(async () => {
+      mostAtOnce = Math.max(mostAtOnce, ++running);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      running--;
+      return {};
+    });
+    const response = await handler(sqsEvent({ orderId: 'o-1' }, { orderId: 'o-2' }, { orderId: 'o-3' }), lambdaContext());
+    expect(response.batchItemFailures).toEqual([]);
+    expect(db.commandCalls(TransactWriteCommand)).toHaveLength(3);
+    expect(mostAtOnce).toBe(1);
+  });
+
   it('does not try to ship an order that is not READY_TO_SHIP', async () => {
     db.on(GetCommand).resolves({ Item: { ...readyOrder, status: 'SHIPPED' } });
     await handler(sqsEvent({ orderId: 'o-1' }), lambdaContext());
