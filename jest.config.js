@@ -31,6 +31,6 @@ module.exports = {
     },
     // The contract's guarantees, each attacked on a local stack of its own (`npm start` with the
     // parameters that guarantee needs). GUARANTEES_SCALE=full (npm run test:guarantees:full) runs them bigger.
-    { ...common, displayName: 'guarantees', testMatch: ['<rootDir>/tests/guarantees/**/*.test.ts'] },
+    { ...common, displayName: 'guarantees', testMatch: ['<rootDir>/tests/guarantees/**/*.test.ts'], setupFilesAfterEnv: ['<rootDir>/tests/support/slowTests.ts'] },
   ],
 };

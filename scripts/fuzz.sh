@@ -85,7 +85,7 @@ echo "    $URL"
 
 step "schemathesis run swagger.yaml (seed $SEED, at most $MAX_EXAMPLES requests per operation and phase)"
 status=0
-SCHEMATHESIS_HOOKS=$ROOT/scripts/fuzz_hooks.py "$VENV/bin/schemathesis" run swagger.yaml \
+PYTHONDONTWRITEBYTECODE=1 SCHEMATHESIS_HOOKS=$ROOT/scripts/fuzz_hooks.py "$VENV/bin/schemathesis" run swagger.yaml \
   --url "$URL" \
   --seed "$SEED" \
   --max-examples "$MAX_EXAMPLES" \

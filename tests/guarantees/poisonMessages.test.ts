@@ -113,7 +113,12 @@ describe('poison messages on every work queue', () => {
 
     // Poison in the dead-letter queues, good records not, each queue's own.
     const dead: Record<string, string[]> = {};
-    for (const queue of Object.keys(POISON)) dead[queue] = (await takeAll(stack, stack.deadLetterQueueUrl(queue))).map((message) => message.Body ?? '');
+    for (const queue of Object.keys(POISON)) {
+      const messages = await takeAll(stack, stack.deadLetterQueueUrl(queue));
+      dead[queue] = messages.map((message) => message.Body ?? '');
+      // Each was tried MaxReceiveCount times before it was given up.
+      for (const message of messages) expect(Number(message.Attributes?.ApproximateReceiveCount)).toBeGreaterThanOrEqual(MAX_RECEIVE_COUNT);
+    }
     for (const [queue, poison] of Object.entries(POISON)) {
       expect({ queue, missing: poison.filter((body) => !dead[queue]?.includes(body)) }).toEqual({ queue, missing: [] });
       expect({ queue, goodDeadLettered: (sentGood[queue] ?? []).filter((body) => dead[queue]?.includes(body)) }).toEqual({ queue, goodDeadLettered: [] });
