@@ -3,13 +3,12 @@
 // SDK clients, the Lambda Invoke API. `kill()` ends it the hard way (SIGKILL to the whole process
 // group, DynamoDB Local's JVM included); `stop()` the way Ctrl-C would.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { freePort } from '../../../local/emulators';
 import type { stateOf } from '../../../local/start';
 
 export type StackState = ReturnType<typeof stateOf>;
@@ -64,7 +63,7 @@ export class StackProcess {
     const logFile = join(dir, 'stack.log');
     rmSync(stateFile, { force: true });
     const log = openSync(logFile, 'w');
-    const args = [require.resolve('tsx/cli'), '--disable-warning=ExperimentalWarning', join(ROOT, 'local', 'start.ts'), '--port', String(await freePort()), '--lambda-port', '0'];
+    const args = [require.resolve('tsx/cli'), '--disable-warning=ExperimentalWarning', join(ROOT, 'local', 'start.ts'), '--port', '0', '--lambda-port', '0'];
     for (const [name, value] of Object.entries(options.parameters ?? {})) args.push('--param', `${name}=${value}`);
     if (options.relaxedParameters) args.push('--relaxed-params');
     if (options.transactionConflicts) args.push('--transaction-conflicts');
@@ -73,6 +72,7 @@ export class StackProcess {
     args.push('--state-file', stateFile, '--build-dir', join(dir, 'build'), '--parent-pid', String(process.pid));
     // Its own process group, so that the whole stack can be stopped, or killed, at once.
     const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', log, log], detached: true, env: { ...process.env, FORCE_COLOR: '0' } });
+    closeSync(log);
 
     const deadline = Date.now() + 180_000;
     while (!existsSync(stateFile)) {
