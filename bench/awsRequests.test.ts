@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { describe, it } from 'node:test';
-import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, PutItemCommand, TransactWriteItemsCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { countRequests, RequestLog } from './awsRequests';
@@ -72,6 +72,30 @@ describe('countRequests', () => {
     assert.equal(calls['DynamoDB.GetItem']?.readUnits, 0.5);
     assert.equal(calls['DynamoDB.UpdateItem']?.writeUnits, 3);
     assert.equal(calls['DynamoDB.UpdateItem']?.indexWriteUnits, 2);
+  });
+
+  it('bills every item of a write transaction at least 2 WRU, where DynamoDB Local reports one item per table', async () => {
+    const http = scriptedHttp([
+      {
+        status: 200,
+        body: {
+          ConsumedCapacity: [
+            { TableName: 'stock', CapacityUnits: 2, Table: { CapacityUnits: 2 } },
+            { TableName: 'orders', CapacityUnits: 4, Table: { CapacityUnits: 2 }, GlobalSecondaryIndexes: { open: { CapacityUnits: 2 } } },
+          ],
+        },
+      },
+    ]);
+    const client = new DynamoDBClient({ ...clientOptions, requestHandler: http.handler });
+    const log = new RequestLog();
+    countRequests(client.middlewareStack, log, () => 'ShipOrderFunction');
+    const decrement = (TableName: string, id: string) => ({ Update: { TableName, Key: { id: { S: id } }, UpdateExpression: 'SET b = b - :one', ExpressionAttributeValues: { ':one': { N: '1' } } } });
+
+    await client.send(new TransactWriteItemsCommand({ TransactItems: [decrement('stock', 'p1'), decrement('stock', 'p2'), decrement('orders', 'o1')] }));
+
+    const stats = log.drain().ShipOrderFunction?.['DynamoDB.TransactWriteItems'];
+    assert.equal(stats?.writeUnits, 4 + 2 + 2);
+    assert.equal(stats?.indexWriteUnits, 2);
   });
 
   it('adds itself once to a stack that a document client shares with its client', async () => {

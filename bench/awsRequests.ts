@@ -1,6 +1,7 @@
 // Counts the AWS requests a client makes, as AWS would bill them: one per HTTP attempt (retries
-// included), with the DynamoDB capacity each one consumed as DynamoDB itself reports it, and the
-// 64 KB chunks SQS and SNS bill. The middleware only observes, except that it asks DynamoDB to
+// included), with the DynamoDB capacity each one consumed as DynamoDB itself reports it (for a
+// write transaction, no less than AWS's 2 WRU an item, which DynamoDB Local under-reports), and
+// the 64 KB chunks SQS and SNS bill. The middleware only observes, except that it asks DynamoDB to
 // return ConsumedCapacity, which changes nothing else about a request.
 import type { MiddlewareStack } from '@smithy/types';
 
@@ -87,7 +88,7 @@ export interface Observation {
 }
 
 type Units = { CapacityUnits?: number };
-type Capacity = Units & { GlobalSecondaryIndexes?: Record<string, Units>; LocalSecondaryIndexes?: Record<string, Units> };
+type Capacity = Units & { Table?: Units; GlobalSecondaryIndexes?: Record<string, Units>; LocalSecondaryIndexes?: Record<string, Units> };
 
 const entriesOf = (consumed: unknown) => (Array.isArray(consumed) ? consumed : consumed ? [consumed] : []) as Capacity[];
 
@@ -101,6 +102,28 @@ function indexUnits(consumed: unknown): number {
 }
 
 const count = (value: unknown): number => (Array.isArray(value) ? value.length : 0);
+
+type TransactItem = Record<string, { TableName?: string } | undefined>;
+
+/**
+ * A write transaction's units. AWS bills every item at least 2 WRU; DynamoDB Local reports, per
+ * table, the units of one item however many of the transaction's items are on that table (two
+ * products: 2 where AWS bills 4). Each table's own units are raised to that floor; index units
+ * are kept as reported.
+ */
+function transactionWriteUnits(input: Record<string, unknown>, consumed: unknown): number {
+  const itemsPerTable = new Map<string, number>();
+  for (const item of (input.TransactItems ?? []) as TransactItem[]) {
+    const table = Object.values(item).find((action) => action?.TableName)?.TableName;
+    if (table) itemsPerTable.set(table, (itemsPerTable.get(table) ?? 0) + 1);
+  }
+  return entriesOf(consumed).reduce((total, entry) => {
+    const index = indexUnits([entry]);
+    const own = entry.Table?.CapacityUnits ?? (entry.CapacityUnits ?? 0) - index;
+    const floor = 2 * (itemsPerTable.get((entry as { TableName?: string }).TableName ?? '') ?? 0);
+    return total + Math.max(own, floor) + index;
+  }, 0);
+}
 
 /** How many messages a request moved: what a batch carried, what a receive returned. */
 function messagesOf(observation: Observation): number {
@@ -158,7 +181,7 @@ export class RequestLog {
       const units = capacityUnits(observation.output?.ConsumedCapacity);
       if (READ_OPERATIONS.has(observation.operation)) stats.readUnits += units;
       else {
-        stats.writeUnits += units;
+        stats.writeUnits += observation.operation === 'TransactWriteItems' ? transactionWriteUnits(observation.input, observation.output?.ConsumedCapacity) : units;
         stats.indexWriteUnits += indexUnits(observation.output?.ConsumedCapacity);
       }
     }

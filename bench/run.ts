@@ -330,6 +330,7 @@ async function main(): Promise<void> {
     );
   }
   notes.push(
+    "DynamoDB capacity is DynamoDB Local's own ConsumedCapacity (ReturnConsumedCapacity INDEXES on every call), except that a write transaction's items are billed at least 2 WRU each: DynamoDB Local reports one item's units per table in a transaction (2 for two products, where AWS bills 4).",
     'Lambda durations are those measured here (emulators, a shared 2-core machine, warm workers with a compile cache): higher than on AWS, so the Lambda duration lines overstate both designs.',
     'Throughput and latency are of the local runtime on this machine: emulators, functions, pollers and the load generator share its two cores.',
   );
