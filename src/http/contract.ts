@@ -98,6 +98,9 @@ function keywordValue(schema: object, keywordLocation: string): unknown {
   return node;
 }
 
+/** The pattern of customer and product ids, whose refusal is worth saying in words. */
+const ID_PATTERN = '^[A-Za-z0-9_-]+$';
+
 const TYPE_NAMES: Record<string, string> = { integer: 'an integer', number: 'a number', string: 'a string', object: 'an object', array: 'an array', boolean: 'true or false' };
 
 /** One contract-style error per failed leaf keyword; the wrappers ($ref, properties, items) add nothing. */
@@ -129,7 +132,7 @@ function fieldError(error: OutputUnit, schema: object, root: string): FieldError
     case 'maxItems':
       return at(`must have at most ${String(limit())} entries`);
     case 'pattern':
-      return at('may contain only letters, digits, - and _');
+      return at(limit() === ID_PATTERN ? 'may contain only letters, digits, - and _' : `must match ${String(limit())}`);
     case 'enum':
       return at(`must be one of ${(limit() as unknown[]).join(', ')}`);
     default:
