@@ -2,10 +2,10 @@
 // AWS::Include of swagger.yaml) in front of the function pools, with API Gateway's own behaviour
 // (unknown routes, request validation, the 10 MB limit, 502 for a failing function) and Swagger UI
 // at /docs.
+import { listen, type RunningServer } from './loopbackServer';
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { basename, dirname, extname, join, resolve as resolvePath } from 'node:path';
 import {
   fromProxyResult,
@@ -94,11 +94,7 @@ export interface ApiServerOptions {
   log: (line: string) => void;
 }
 
-export interface RunningApi {
-  server: Server;
-  url: string;
-  close(): Promise<void>;
-}
+export type RunningApi = RunningServer;
 
 /** Reads the whole body; past the limit it keeps draining (so the client reads the answer) but keeps nothing. */
 function readBody(request: IncomingMessage): Promise<{ body: Buffer; tooLarge: boolean }> {
@@ -200,23 +196,5 @@ export async function startApiServer(options: ApiServerOptions, port: number, ho
       })
       .catch(() => response.destroy());
   });
-  // Long-lived keep-alive connections must not hold up a stop.
-  server.keepAliveTimeout = 5000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const address = server.address() as AddressInfo;
-  return {
-    server,
-    url: `http://${host}:${address.port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
+  return listen(server, port, host);
 }

@@ -8,8 +8,8 @@
 // A function is named by its logical id, its local name or its ARN. Invocation types:
 // RequestResponse (default; 200, and X-Amz-Function-Error when the function failed), Event (202,
 // runs in the background) and DryRun (204).
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listen, readBody, type RunningServer } from './loopbackServer';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { FunctionError, type FunctionPool } from './functions';
 
 export interface InvokableFunctions {
@@ -80,20 +80,7 @@ export async function invokeRequest(
   }
 }
 
-function readBody(request: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => resolve(Buffer.concat(chunks)));
-    request.on('error', reject);
-  });
-}
-
-export interface RunningLambdaApi {
-  server: Server;
-  url: string;
-  close(): Promise<void>;
-}
+export type RunningLambdaApi = RunningServer;
 
 export async function startLambdaApi(runtime: InvokableFunctions, port: number, host = '127.0.0.1', log: (line: string) => void = () => undefined): Promise<RunningLambdaApi> {
   const server = createServer((request: IncomingMessage, response: ServerResponse) => {
@@ -109,22 +96,5 @@ export async function startLambdaApi(runtime: InvokableFunctions, port: number, 
       })
       .catch(() => response.destroy());
   });
-  server.keepAliveTimeout = 5000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const address = server.address() as AddressInfo;
-  return {
-    server,
-    url: `http://${host}:${address.port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
+  return listen(server, port, host);
 }

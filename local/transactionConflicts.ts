@@ -10,9 +10,9 @@
 //   with TransactionConflictException.
 //
 // Every other request passes through unchanged. `npm start -- --transaction-conflicts` turns it on.
+import { listen, readBody } from './loopbackServer';
 import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from './emulators';
 
 type AttributeValue = Record<string, unknown>;
@@ -89,15 +89,6 @@ function conflictAnswer(write: Write, conflicting: Set<number>): { statusCode: n
   };
 }
 
-function readBody(request: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => resolve(Buffer.concat(chunks)));
-    request.on('error', reject);
-  });
-}
-
 export async function startConflictProxy(target: string, log: (line: string) => void = () => undefined): Promise<ConflictProxy> {
   const targetUrl = new URL(target);
   const dynamo = new DynamoDBClient({ endpoint: target, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
@@ -164,24 +155,15 @@ export async function startConflictProxy(target: string, log: (line: string) => 
   const server = createServer((request, response) => {
     handle(request, response).catch(() => response.destroy());
   });
-  server.keepAliveTimeout = 5000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
+  const listening = await listen(server, 0, '127.0.0.1');
   return {
-    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    endpoint: listening.url,
     get conflicts() {
       return conflicts;
     },
-    stop: () =>
-      new Promise<void>((resolve) => {
-        dynamo.destroy();
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
+    stop: () => {
+      dynamo.destroy();
+      return listening.close();
+    },
   };
 }
