@@ -1,7 +1,7 @@
 // Part 2, cost per order: this design priced from what the run counted (every AWS request, by
 // service and call, the DynamoDB capacity DynamoDB reported, Lambda invocations and durations),
 // and the original design priced from its flow, side by side, with the same price table.
-import { emptyStats, type CallStats, type Tally } from './awsRequests';
+import { emptyStats, mergeStats, type CallStats, type Tally } from './awsRequests';
 import type { InvocationTally } from './observed';
 import { PRICES, type PriceTable } from './prices';
 import { median } from './stats';
@@ -109,14 +109,7 @@ export function measuredDesignCost(run: MeasuredRun, prices: PriceTable = PRICES
         by: new Set<string>(),
       };
       entry.by.add(run.functionIds[scope] ?? scope);
-      const total = entry.stats;
-      total.requests += stats.requests;
-      total.billedChunks += stats.billedChunks;
-      total.emptyReceives += stats.emptyReceives;
-      total.readUnits += stats.readUnits;
-      total.writeUnits += stats.writeUnits;
-      total.indexWriteUnits += stats.indexWriteUnits;
-      total.estimatedWriteUnits += stats.estimatedWriteUnits;
+      mergeStats(entry.stats, stats);
       calls.set(call, entry);
     }
   }

@@ -1,8 +1,4 @@
 // Errors that carry an HTTP status, and the one place where any error becomes a response.
-import {
-  IdempotencyAlreadyInProgressError,
-  IdempotencyValidationError,
-} from '@aws-lambda-powertools/idempotency';
 import { InvalidRequestError, type FieldError } from '../domain/orderRequest';
 import { OrdersNotQueuedError } from '../usecases/placeOrders';
 
@@ -35,10 +31,12 @@ export function toErrorResponse(error: unknown): ErrorResponse & { unexpected: b
   });
   if (error instanceof HttpError) return response(error.statusCode, error.message, error.errors, error.headers);
   if (error instanceof InvalidRequestError) return response(400, error.message, error.errors);
-  if (error instanceof IdempotencyValidationError) {
+  // Matched by name: importing Powertools idempotency here would load it into every API function.
+  const name = error instanceof Error ? error.name : '';
+  if (name === 'IdempotencyValidationError') {
     return response(409, 'This Idempotency-Key was already used with a different request body; use a new key for a new request.');
   }
-  if (error instanceof IdempotencyAlreadyInProgressError) {
+  if (name === 'IdempotencyAlreadyInProgressError') {
     return response(409, 'A request with this Idempotency-Key is still being processed; retry in a moment.');
   }
   if (error instanceof OrdersNotQueuedError) {
