@@ -1,6 +1,9 @@
 // AccountTable and StockTable: a balance per key (customerId or productId). Balances are set
 // whole by the API and only ever decreased by the shipping transaction, never read-modify-written.
-import { BatchGetCommand, GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+// Every write adds 1 to the item's `version` (the shipping transaction too), so a client that read
+// a balance can make its write conditional on nothing having changed since.
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { BatchGetCommand, GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Cents } from '../domain/money';
 import { moneyValue, readCents, readInteger } from './numbers';
 import { retryingTransactionConflicts, withRetries } from './retry';
@@ -9,7 +12,15 @@ export interface Balance<T> {
   id: string;
   balance: T;
   updatedAt: string;
+  /** 1 for a new item; items written before versions existed read as 0 until their next write. */
+  version: number;
 }
+
+/** Write only if the item exists, or only if its version is one of these. */
+export type WriteCondition = { exists: true } | { versions: number[] };
+
+/** A conditional write found the item changed (or missing): nothing was written. */
+export class StaleBalanceError extends Error {}
 
 interface BalanceCodec<T> {
   write(value: T): unknown;
@@ -19,17 +30,57 @@ interface BalanceCodec<T> {
 const moneyCodec: BalanceCodec<Cents> = { write: moneyValue, read: readCents };
 const unitsCodec: BalanceCodec<number> = { write: (units) => units, read: readInteger };
 
-function balanceStore<T>(db: DynamoDBDocumentClient, tableName: string, keyName: string, codec: BalanceCodec<T>) {
+/** The ConditionExpression for a condition; `#key` and `#version` name the key and version attributes. */
+function conditionExpression(condition: WriteCondition, values: Record<string, unknown>): string {
+  if ('exists' in condition) return 'attribute_exists(#key)';
+  const clauses: string[] = [];
+  // Version 0 is an item written before versions existed: it has no version attribute.
+  if (condition.versions.includes(0)) clauses.push('(attribute_exists(#key) AND attribute_not_exists(#version))');
+  const named = condition.versions.filter((version) => version > 0).map((version, index) => {
+    values[`:v${index}`] = version;
+    return `:v${index}`;
+  });
+  if (named.length > 0) clauses.push(`#version IN (${named.join(', ')})`);
+  return clauses.join(' OR ');
+}
+
+function balanceStore<T>(db: DynamoDBDocumentClient, tableName: string, keyName: string, noun: string, codec: BalanceCodec<T>) {
   const fromItem = (item: Record<string, unknown>): Balance<T> => ({
     id: String(item[keyName]),
     balance: codec.read(item.balance),
     updatedAt: String(item.updatedAt),
+    version: item.version === undefined ? 0 : readInteger(item.version),
   });
 
   return {
-    async set(id: string, balance: T, now = new Date().toISOString()): Promise<Balance<T>> {
-      await retryingTransactionConflicts(() => db.send(new PutCommand({ TableName: tableName, Item: { [keyName]: id, balance: codec.write(balance), updatedAt: now } })));
-      return { id, balance, updatedAt: now };
+    /** Sets the balance (creating the item if new), under the condition when one is given; one UpdateItem. */
+    async set(id: string, balance: T, condition?: WriteCondition): Promise<Balance<T>> {
+      const stale = () =>
+        new StaleBalanceError(
+          condition && 'exists' in condition ? `The ${noun} does not exist, so If-Match: * does not match; nothing was changed.` : `The ${noun} has changed since it was read (If-Match no longer matches its ETag); nothing was changed. Read it again and retry with its current ETag.`,
+        );
+      if (condition && 'versions' in condition && condition.versions.length === 0) throw stale();
+      const values: Record<string, unknown> = { ':balance': codec.write(balance), ':now': new Date().toISOString(), ':one': 1 };
+      const ConditionExpression = condition ? conditionExpression(condition, values) : undefined;
+      try {
+        const { Attributes } = await retryingTransactionConflicts(() =>
+          db.send(
+            new UpdateCommand({
+              TableName: tableName,
+              Key: { [keyName]: id },
+              UpdateExpression: 'SET balance = :balance, updatedAt = :now ADD #version :one',
+              ...(ConditionExpression ? { ConditionExpression } : {}),
+              ExpressionAttributeNames: { '#version': 'version', ...(ConditionExpression?.includes('#key') ? { '#key': keyName } : {}) },
+              ExpressionAttributeValues: values,
+              ReturnValues: 'ALL_NEW',
+            }),
+          ),
+        );
+        return fromItem(Attributes ?? {});
+      } catch (error) {
+        if (error instanceof ConditionalCheckFailedException) throw stale();
+        throw error;
+      }
     },
 
     async get(id: string): Promise<Balance<T> | undefined> {
@@ -58,8 +109,8 @@ function balanceStore<T>(db: DynamoDBDocumentClient, tableName: string, keyName:
   };
 }
 
-export const accountStore = (db: DynamoDBDocumentClient, tableName: string) => balanceStore(db, tableName, 'customerId', moneyCodec);
-export const stockStore = (db: DynamoDBDocumentClient, tableName: string) => balanceStore(db, tableName, 'productId', unitsCodec);
+export const accountStore = (db: DynamoDBDocumentClient, tableName: string) => balanceStore(db, tableName, 'customerId', 'account', moneyCodec);
+export const stockStore = (db: DynamoDBDocumentClient, tableName: string) => balanceStore(db, tableName, 'productId', 'product', unitsCodec);
 
 export type AccountStore = ReturnType<typeof accountStore>;
 export type StockStore = ReturnType<typeof stockStore>;

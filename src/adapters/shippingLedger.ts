@@ -28,9 +28,9 @@ export function shippingLedger(db: DynamoDBDocumentClient, tables: ShippingTable
           Update: {
             TableName: tables.accountTable,
             Key: { customerId: order.customerId },
-            UpdateExpression: 'SET balance = balance - :amount, updatedAt = :now',
+            UpdateExpression: 'SET balance = balance - :amount, updatedAt = :now ADD version :one',
             ConditionExpression: 'attribute_exists(customerId) AND balance >= :amount',
-            ExpressionAttributeValues: { ':amount': moneyValue(order.totalCents), ':now': at },
+            ExpressionAttributeValues: { ':amount': moneyValue(order.totalCents), ':now': at, ':one': 1 },
             ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
           },
         },
@@ -38,9 +38,9 @@ export function shippingLedger(db: DynamoDBDocumentClient, tables: ShippingTable
           Update: {
             TableName: tables.stockTable,
             Key: { productId },
-            UpdateExpression: 'SET balance = balance - :qty, updatedAt = :now',
+            UpdateExpression: 'SET balance = balance - :qty, updatedAt = :now ADD version :one',
             ConditionExpression: 'attribute_exists(productId) AND balance >= :qty',
-            ExpressionAttributeValues: { ':qty': qty, ':now': at },
+            ExpressionAttributeValues: { ':qty': qty, ':now': at, ':one': 1 },
             ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
           },
         })),

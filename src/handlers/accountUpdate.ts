@@ -4,13 +4,18 @@ import { dynamo } from '../adapters/clients/dynamo';
 import { requiredEnv } from '../config';
 import { centsToNumber, toCents, type Cents } from '../domain/money';
 import { apiHandler, type ApiRequest } from '../http/apiHandler';
+import { etag, writeCondition } from '../http/etag';
 import { notFound } from '../http/errors';
 import { InvalidRequestError } from '../domain/orderRequest';
 import { logger } from '../observability';
 
 const accounts = accountStore(dynamo, requiredEnv('ACCOUNT_TABLE_NAME'));
 
-const accountView = (account: Balance<Cents>) => ({ customerId: account.id, balance: centsToNumber(account.balance), updatedAt: account.updatedAt });
+const accountResult = (account: Balance<Cents>) => ({
+  statusCode: 200,
+  body: { customerId: account.id, balance: centsToNumber(account.balance), updatedAt: account.updatedAt },
+  headers: { ETag: etag(account.version) },
+});
 
 function exactBalance(balance: number): Cents {
   try {
@@ -23,13 +28,12 @@ function exactBalance(balance: number): Cents {
 export const handler = apiHandler(
   {
     async setAccountBalance(request: ApiRequest<{ customerId: string; balance: number }>) {
-      const account = await accounts.set(request.body.customerId, exactBalance(request.body.balance));
-      return { statusCode: 200, body: accountView(account) };
+      return accountResult(await accounts.set(request.body.customerId, exactBalance(request.body.balance), writeCondition(request.headers)));
     },
     async getAccount(request) {
       const account = await accounts.get(request.pathParameters.customerId ?? '');
       if (!account) throw notFound('The account');
-      return { statusCode: 200, body: accountView(account) };
+      return accountResult(account);
     },
   },
   logger,

@@ -12,6 +12,7 @@ import { orderStore } from '../adapters/orderStore';
 import { requiredEnv } from '../config';
 import { apiHandler, type ApiRequest } from '../http/apiHandler';
 import { notFound } from '../http/errors';
+import { location } from '../http/location';
 import { logger } from '../observability';
 import { placeOrders } from '../usecases/placeOrders';
 
@@ -66,7 +67,7 @@ export const handler = apiHandler(
   {
     async placeOrder(request: ApiRequest<OrderRequestBody>) {
       const [order] = await placeFrom(request, 'placeOrder', [request.body]);
-      return { statusCode: 202, body: order, headers: { Location: `/order/${order?.orderId}/status` } };
+      return { statusCode: 202, body: order, headers: { Location: location(request, `/order/${order?.orderId}/status`) } };
     },
     async placeOrders(request: ApiRequest<{ orders: OrderRequestBody[] }>) {
       return { statusCode: 202, body: { orders: await placeFrom(request, 'placeOrders', request.body.orders) } };

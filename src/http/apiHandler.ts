@@ -6,6 +6,8 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-l
 import { InvalidRequestError, type FieldError } from '../domain/orderRequest';
 import { allowedMethods, operationContract } from './contract';
 import { HttpError, toErrorResponse } from './errors';
+import { parseExactJson } from './exactJson';
+import { basePathOf } from './location';
 
 export const MAX_BODY_BYTES = 64 * 1024;
 
@@ -16,6 +18,8 @@ export interface ApiRequest<Body = unknown> {
   headers: Record<string, string>;
   requestId: string;
   resource: string;
+  /** The path prefix the client called the API under (`/dev`, a custom domain's base path, or ''). */
+  basePath: string;
   context: Context;
 }
 
@@ -70,14 +74,15 @@ async function route(event: APIGatewayProxyEvent, context: Context, operations: 
 
   let body: unknown;
   if (contract.validateBody) {
-    body = parseBody(event, headers['content-type']);
-    errors.push(...contract.validateBody(body));
+    const parsed = parseBody(event, headers['content-type']);
+    body = parsed.value;
+    errors.push(...parsed.inexact, ...contract.validateBody(body));
   }
   if (errors.length > 0) throw InvalidRequestError.of(errors);
-  return operation({ body, pathParameters, headers, requestId: event.requestContext?.requestId ?? '', resource: event.resource, context });
+  return operation({ body, pathParameters, headers, requestId: event.requestContext?.requestId ?? '', resource: event.resource, basePath: basePathOf(event), context });
 }
 
-function parseBody(event: APIGatewayProxyEvent, contentType: string | undefined): unknown {
+function parseBody(event: APIGatewayProxyEvent, contentType: string | undefined): ReturnType<typeof parseExactJson> {
   // A missing Content-Type is read as JSON (Postman and curl often omit it); a declared other type is refused.
   if (contentType && !/^application\/([\w.+-]+\+)?json\s*(;|$)/i.test(contentType.trim())) {
     throw new HttpError(415, `Send the body as application/json, not ${contentType.split(';')[0]?.trim()}.`);
@@ -86,8 +91,10 @@ function parseBody(event: APIGatewayProxyEvent, contentType: string | undefined)
   if (Buffer.byteLength(raw, 'utf8') > MAX_BODY_BYTES) throw new HttpError(413, 'The request body is too large; send at most 64 KiB.');
   if (raw.trim() === '') throw new HttpError(400, 'The request body is empty; send a JSON object.');
   try {
-    return JSON.parse(raw) as unknown;
-  } catch {
+    return parseExactJson(raw);
+  } catch (error) {
+    // The reviver walks the parsed tree recursively: a body nested thousands deep overflows it.
+    if (error instanceof RangeError) throw new HttpError(400, 'The request body is nested too deeply.');
     throw new HttpError(400, 'The request body is not valid JSON.');
   }
 }

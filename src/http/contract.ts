@@ -98,8 +98,11 @@ function keywordValue(schema: object, keywordLocation: string): unknown {
   return node;
 }
 
-/** The pattern of customer and product ids, whose refusal is worth saying in words. */
-const ID_PATTERN = '^[A-Za-z0-9_-]+$';
+/** Patterns whose refusal is worth saying in words: customer and product ids, If-Match. */
+const PATTERN_RULES = new Map<unknown, string>([
+  ['^[A-Za-z0-9_-]+$', 'may contain only letters, digits, - and _'],
+  [(openApi.components.parameters.IfMatch?.schema as { pattern?: string } | undefined)?.pattern, 'must be * or one or more quoted ETags, e.g. "3"'],
+]);
 
 const TYPE_NAMES: Record<string, string> = { integer: 'an integer', number: 'a number', string: 'a string', object: 'an object', array: 'an array', boolean: 'true or false' };
 
@@ -132,7 +135,7 @@ function fieldError(error: OutputUnit, schema: object, root: string): FieldError
     case 'maxItems':
       return at(`must have at most ${String(limit())} entries`);
     case 'pattern':
-      return at(limit() === ID_PATTERN ? 'may contain only letters, digits, - and _' : `must match ${String(limit())}`);
+      return at(PATTERN_RULES.get(limit()) ?? `must match ${String(limit())}`);
     case 'enum':
       return at(`must be one of ${(limit() as unknown[]).join(', ')}`);
     default:

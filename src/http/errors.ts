@@ -1,4 +1,5 @@
 // Errors that carry an HTTP status, and the one place where any error becomes a response.
+import { StaleBalanceError } from '../adapters/balanceStore';
 import { InvalidRequestError, type FieldError } from '../domain/orderRequest';
 import { OrdersNotQueuedError } from '../usecases/placeOrders';
 
@@ -39,6 +40,7 @@ export function toErrorResponse(error: unknown): ErrorResponse & { unexpected: b
   if (name === 'IdempotencyAlreadyInProgressError') {
     return response(409, 'A request with this Idempotency-Key is still being processed; retry in a moment.');
   }
+  if (error instanceof StaleBalanceError) return response(412, error.message);
   if (error instanceof OrdersNotQueuedError) {
     return response(503, 'The orders could not be queued for processing and were not stored; retry, with the same Idempotency-Key.');
   }
