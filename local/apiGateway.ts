@@ -1,6 +1,7 @@
 // API Gateway (REST, Lambda proxy integration) as data: the routes of an OpenAPI DefinitionBody,
 // route matching, the proxy event v1 a function receives, the mapping of its answer back to HTTP,
-// and the gateway's own responses (x-amazon-apigateway-gateway-responses).
+// the gateway's own responses (x-amazon-apigateway-gateway-responses, rendered as API Gateway
+// renders them) and its parameter validation.
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 
 export const ANY_METHOD = 'x-amazon-apigateway-any-method';
@@ -9,8 +10,10 @@ const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch'];
 export interface RouteOperation {
   /** The function the integration invokes, as its ARN. */
   functionArn: string;
-  /** The OpenAPI operation (undefined for x-amazon-apigateway-any-method and implicit event routes). */
+  /** The OpenAPI operation (undefined for implicit event routes). */
   operation?: Record<string, unknown>;
+  /** The method requires an API key (an apiKey security scheme, or an implicit route's Auth.ApiKeyRequired). */
+  apiKeyRequired: boolean;
 }
 
 export interface ApiRoute {
@@ -42,6 +45,13 @@ function routePattern(resource: string): { pattern: RegExp; parameterNames: stri
   return { pattern: new RegExp(`^${source}/?$`), parameterNames };
 }
 
+/** As API Gateway imports OpenAPI: an operation (or the document) whose security names an apiKey scheme requires the key. */
+export function apiKeyRequired(definition: Record<string, unknown>, operation: Record<string, unknown>): boolean {
+  const schemes = ((definition.components as { securitySchemes?: Record<string, { type?: string }> } | undefined)?.securitySchemes ?? {}) as Record<string, { type?: string }>;
+  const security = (operation.security ?? definition.security ?? []) as Record<string, unknown>[];
+  return security.some((requirement) => Object.keys(requirement).some((name) => schemes[name]?.type === 'apiKey'));
+}
+
 /** The routes of a resolved OpenAPI definition whose integrations invoke a Lambda function. */
 export function routesFromDefinition(definition: Record<string, unknown>): ApiRoute[] {
   const routes: ApiRoute[] = [];
@@ -50,8 +60,9 @@ export function routesFromDefinition(definition: Record<string, unknown>): ApiRo
     for (const [method, operation] of Object.entries(item)) {
       const arn = integrationFunctionArn((operation['x-amazon-apigateway-integration'] as { uri?: unknown } | undefined)?.uri);
       if (!arn) continue;
-      if (method === ANY_METHOD) route.anyMethod = { functionArn: arn };
-      else if (METHODS.includes(method)) route.methods[method.toUpperCase()] = { functionArn: arn, operation };
+      const target = { functionArn: arn, operation, apiKeyRequired: apiKeyRequired(definition, operation) };
+      if (method === ANY_METHOD) route.anyMethod = target;
+      else if (METHODS.includes(method)) route.methods[method.toUpperCase()] = target;
     }
     routes.push(route);
   }
@@ -74,6 +85,21 @@ export function sortRoutes(routes: ApiRoute[]): ApiRoute[] {
 export interface RouteMatch {
   route: ApiRoute;
   pathParameters: Record<string, string>;
+  /** The path the route matched (the event's `path`), and the path as the client called it (`requestContext.path`). */
+  path: string;
+  calledPath: string;
+}
+
+/**
+ * The route of a path as the client called it, with or without the stage in front: `/dev/order`
+ * as on the execute-api URL, or `/order` as behind a custom domain mapped to the stage at its root
+ * (there, too, `requestContext.path` is what the client called).
+ */
+export function matchStagedRoute(routes: ApiRoute[], stage: string, calledPath: string): RouteMatch | undefined {
+  const direct = matchRoute(routes, calledPath);
+  if (direct || !calledPath.startsWith(`/${stage}/`)) return direct;
+  const match = matchRoute(routes, calledPath.slice(stage.length + 1));
+  return match && { ...match, calledPath };
 }
 
 export function matchRoute(routes: ApiRoute[], path: string): RouteMatch | undefined {
@@ -89,7 +115,7 @@ export function matchRoute(routes: ApiRoute[], path: string): RouteMatch | undef
         pathParameters[name] = raw;
       }
     });
-    return { route, pathParameters };
+    return { route, pathParameters, path, calledPath: path };
   }
   return undefined;
 }
@@ -162,7 +188,7 @@ export function toProxyEvent(request: IncomingRequest, match: RouteMatch, contex
   }
   const header = (name: string) => Object.entries(headers).find(([key]) => key.toLowerCase() === name)?.[1];
   const binary = isBinary(header('content-type'), context.binaryMediaTypes ?? []);
-  const path = url.pathname;
+  const path = match.path;
   const resourcePath = match.route.resource;
 
   return {
@@ -202,7 +228,7 @@ export function toProxyEvent(request: IncomingRequest, match: RouteMatch, contex
         userAgent: header('user-agent') ?? null,
         userArn: null,
       },
-      path: `/${context.stage}${path}`,
+      path: match.calledPath,
       protocol: 'HTTP/1.1',
       requestId: request.requestId,
       requestTime: requestTime(request.requestTimeEpoch),
@@ -234,125 +260,201 @@ export function fromProxyResult(result: unknown): HttpAnswer | undefined {
   return { statusCode: status, headers: merged, body: isBase64Encoded === true ? Buffer.from(text, 'base64') : Buffer.from(text, 'utf8') };
 }
 
-/** The gateway response types the local API produces, with API Gateway's default status codes. */
-export const GATEWAY_RESPONSES = {
-  BAD_REQUEST_BODY: 400,
-  BAD_REQUEST_PARAMETERS: 400,
-  MISSING_AUTHENTICATION_TOKEN: 403,
-  REQUEST_TOO_LARGE: 413,
-  DEFAULT_5XX: 502,
-} as const;
+export type GatewayResponseType =
+  | 'MISSING_AUTHENTICATION_TOKEN'
+  | 'INVALID_API_KEY'
+  | 'THROTTLED'
+  | 'QUOTA_EXCEEDED'
+  | 'REQUEST_TOO_LARGE'
+  | 'BAD_REQUEST_PARAMETERS'
+  | 'INTEGRATION_FAILURE'
+  | 'INTEGRATION_TIMEOUT'
+  | 'API_CONFIGURATION_ERROR';
 
-export type GatewayResponseType = keyof typeof GATEWAY_RESPONSES;
-
-const DEFAULT_MESSAGES: Record<GatewayResponseType, string> = {
-  BAD_REQUEST_BODY: 'Invalid request body',
-  BAD_REQUEST_PARAMETERS: 'Missing required request parameters',
-  MISSING_AUTHENTICATION_TOKEN: 'Missing Authentication Token',
-  REQUEST_TOO_LARGE: 'Request Too Long',
-  DEFAULT_5XX: 'Internal server error',
-};
-
-export interface FieldError {
-  path: string;
+/** One of API Gateway's own refusals: its response type, the status it has when no gateway response sets one, and $context.error.message. */
+export interface GatewayError {
+  type: GatewayResponseType;
+  statusCode: number;
   message: string;
+  /** x-amzn-ErrorType, as API Gateway sends it with its own answers. */
+  errorType: string;
+  validationErrorString?: string;
+}
+
+/** The refusals the local gateway produces, with the statuses and messages API Gateway uses for them. */
+export const GATEWAY_ERRORS = {
+  // An unknown resource, or a method the resource does not have (API Gateway's "not found").
+  noRoute: { type: 'MISSING_AUTHENTICATION_TOKEN', statusCode: 403, message: 'Missing Authentication Token', errorType: 'MissingAuthenticationTokenException' },
+  // A missing key and a wrong one alike.
+  invalidApiKey: { type: 'INVALID_API_KEY', statusCode: 403, message: 'Forbidden', errorType: 'ForbiddenException' },
+  throttled: { type: 'THROTTLED', statusCode: 429, message: 'Too Many Requests', errorType: 'TooManyRequestsException' },
+  quotaExceeded: { type: 'QUOTA_EXCEEDED', statusCode: 429, message: 'Limit Exceeded', errorType: 'LimitExceededException' },
+  // Lambda refused the invocation: the event is over its 6 MB synchronous payload limit.
+  lambdaPayloadTooLarge: { type: 'REQUEST_TOO_LARGE', statusCode: 413, message: 'Request Too Long', errorType: 'BadRequestException' },
+  // The function failed: an unhandled error, a crash, or its own Timeout.
+  functionError: { type: 'INTEGRATION_FAILURE', statusCode: 502, message: 'Internal server error', errorType: 'InternalServerErrorException' },
+  // No answer within the integration timeout (29 s); the function keeps running.
+  integrationTimeout: { type: 'INTEGRATION_TIMEOUT', statusCode: 504, message: 'Endpoint request timed out', errorType: 'InternalServerErrorException' },
+  // The function answered something that is not a proxy result ("Malformed Lambda proxy response").
+  malformedProxyResponse: { type: 'API_CONFIGURATION_ERROR', statusCode: 502, message: 'Internal server error', errorType: 'InternalServerErrorException' },
+} as const satisfies Record<string, GatewayError>;
+
+/** API Gateway's request validation refusal for missing required parameters. */
+export function missingParameters(names: string[]): GatewayError {
+  // API Gateway's wording; its exact text for several parameters is not documented.
+  const text = `Missing required request parameters: [${names.join(', ')}]`;
+  return { type: 'BAD_REQUEST_PARAMETERS', statusCode: 400, message: text, errorType: 'BadRequestException', validationErrorString: text };
+}
+
+/** API Gateway's payload limit for REST APIs. */
+export const MAX_PAYLOAD_BYTES = 10 * 1024 * 1024;
+
+/**
+ * Over 10 MB API Gateway answers before any of its own logic runs: a plain-text 413 that no
+ * gateway response template shapes (REQUEST_TOO_LARGE is not applied to it).
+ */
+export const payloadOverApiGatewayLimit = (): HttpAnswer => ({
+  statusCode: 413,
+  headers: { 'Content-Type': 'text/plain; charset=utf-8' },
+  body: Buffer.from(`HTTP content length exceeded ${MAX_PAYLOAD_BYTES} bytes.`),
+});
+
+/** What a gateway response may refer to: $context variables and, in its headers, method.request.* values. */
+export interface GatewayRequest {
+  requestId: string;
+  extendedRequestId: string;
+  httpMethod: string;
+  /** The path as the client called it, and the matched resource when there is one. */
+  path: string;
+  resourcePath?: string;
+  stage: string;
+  apiId: string;
+  accountId: string;
+  domainName: string;
+  sourceIp: string;
+  userAgent: string;
+  /** Header names in lower case. */
+  headers: Record<string, string>;
+  pathParameters: Record<string, string>;
+  query: Record<string, string>;
+}
+
+interface GatewayResponseDefinition {
+  statusCode?: unknown;
+  responseParameters?: Record<string, string>;
+  responseTemplates?: Record<string, string>;
+}
+
+/** The template API Gateway uses where neither the type nor its DEFAULT_4XX/5XX sets one. */
+const DEFAULT_TEMPLATE = '{"message":$context.error.messageString}';
+
+/** $context as API Gateway offers it to a gateway response: flat, dotted names to strings. */
+function contextVariables(error: GatewayError, request: GatewayRequest): Record<string, string> {
+  return {
+    requestId: request.requestId,
+    extendedRequestId: request.extendedRequestId,
+    httpMethod: request.httpMethod,
+    path: request.path,
+    resourcePath: request.resourcePath ?? '',
+    stage: request.stage,
+    apiId: request.apiId,
+    accountId: request.accountId,
+    domainName: request.domainName,
+    domainPrefix: request.domainName.split('.')[0] ?? '',
+    'identity.sourceIp': request.sourceIp,
+    'identity.userAgent': request.userAgent,
+    'error.message': error.message,
+    // "The quoted value of $context.error.message": quoted, not escaped.
+    'error.messageString': `"${error.message}"`,
+    'error.responseType': error.type,
+    'error.validationErrorString': error.validationErrorString ?? '',
+  };
 }
 
 /**
- * API Gateway's own answer of a type, shaped by the definition's x-amazon-apigateway-gateway-responses
- * (status and application/json template); field errors are added as `errors`, the contract's shape.
+ * Plain variable substitution, as API Gateway documents gateway response templates (not VTL, no
+ * escaping). The longest dotted name that is a variable wins; an unknown one renders empty.
  */
-export function gatewayResponse(
-  definition: Record<string, unknown>,
-  type: GatewayResponseType,
-  context: { validationErrorString?: string; requestId: string; errors?: FieldError[] },
-): HttpAnswer {
-  const configured = (definition['x-amazon-apigateway-gateway-responses'] ?? {}) as Record<string, { statusCode?: unknown; responseTemplates?: Record<string, string> }>;
-  const fallback = GATEWAY_RESPONSES[type] >= 500 ? 'DEFAULT_5XX' : 'DEFAULT_4XX';
-  const response = configured[type] ?? configured[fallback];
-  const statusCode = Number(configured[type]?.statusCode ?? GATEWAY_RESPONSES[type]);
-  const template = response?.responseTemplates?.['application/json'];
-  const inJson = (value: string) => JSON.stringify(value).slice(1, -1);
-  let body: Record<string, unknown> | string = template
-    ? template
-        .replaceAll('$context.error.validationErrorString', inJson(context.validationErrorString ?? ''))
-        .replaceAll('$context.error.messageString', JSON.stringify(DEFAULT_MESSAGES[type]))
-        .replaceAll('$context.error.message', inJson(DEFAULT_MESSAGES[type]))
-        .replaceAll('$context.requestId', inJson(context.requestId))
-    : { message: DEFAULT_MESSAGES[type] };
-  if (typeof body === 'string') {
-    try {
-      body = JSON.parse(body) as Record<string, unknown>;
-    } catch {
-      // A template that is not JSON is sent as written.
+export function substituteContext(template: string, variables: Record<string, string>): string {
+  return template.replace(/\$context((?:\.[A-Za-z0-9_]+)+)/g, (_whole, dotted: string) => {
+    const names = dotted.slice(1).split('.');
+    for (let length = names.length; length > 0; length -= 1) {
+      const value = variables[names.slice(0, length).join('.')];
+      if (value !== undefined) return value + (length < names.length ? `.${names.slice(length).join('.')}` : '');
     }
+    return '';
+  });
+}
+
+/** gatewayresponse.header.X = 'static' | method.request.{header,path,querystring}.name */
+function responseHeaders(parameters: Record<string, string>, request: GatewayRequest): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const [target, source] of Object.entries(parameters)) {
+    const name = /^gatewayresponse\.header\.(.+)$/.exec(target)?.[1];
+    if (!name) continue;
+    const literal = /^'(.*)'$/s.exec(source)?.[1];
+    const [, location, parameter] = /^method\.request\.(header|path|querystring)\.(.+)$/.exec(source) ?? [];
+    const value =
+      literal ??
+      (location === 'header' ? request.headers[(parameter ?? '').toLowerCase()] : location === 'path' ? request.pathParameters[parameter ?? ''] : location === 'querystring' ? request.query[parameter ?? ''] : undefined);
+    if (value !== undefined) headers[name] = value;
   }
-  if (typeof body === 'object' && context.errors && context.errors.length > 0) body = { ...body, errors: context.errors };
+  return headers;
+}
+
+/**
+ * API Gateway's own answer for an error, from the definition's x-amazon-apigateway-gateway-responses:
+ * the type's own response, else DEFAULT_4XX or DEFAULT_5XX (whose status, when set, applies to every
+ * type it stands in for), else API Gateway's default; its status, headers and application/json
+ * template rendered with $context values shaped like API Gateway's.
+ */
+export function gatewayResponse(definition: Record<string, unknown>, error: GatewayError, request: GatewayRequest): HttpAnswer {
+  const configured = (definition['x-amazon-apigateway-gateway-responses'] ?? {}) as Record<string, GatewayResponseDefinition>;
+  const own = configured[error.type];
+  const fallback = configured[error.statusCode >= 500 ? 'DEFAULT_5XX' : 'DEFAULT_4XX'];
+  const response = own ?? fallback ?? {};
+  const statusCode = Number(own?.statusCode ?? fallback?.statusCode ?? error.statusCode);
+  const template = response.responseTemplates?.['application/json'] ?? DEFAULT_TEMPLATE;
   return {
     statusCode,
-    headers: { 'Content-Type': 'application/json' },
-    body: Buffer.from(typeof body === 'string' ? body : JSON.stringify(body)),
+    headers: { 'Content-Type': 'application/json', 'x-amzn-ErrorType': error.errorType, ...responseHeaders(response.responseParameters ?? {}, request) },
+    body: Buffer.from(substituteContext(template, contextVariables(error, request))),
   };
 }
 
 /** What the local gateway needs of an operation's contract (src/http/contract.ts provides it from swagger.yaml). */
 export interface RequestContract {
   parameters: { name: string; in: string; required: boolean }[];
-  validateBody?: (body: unknown) => FieldError[];
 }
 
 export type ContractLookup = (resource: string, method: string) => RequestContract | undefined;
 
-/** Which checks the operation's x-amazon-apigateway-request-validator (or the definition's default) turns on. */
-export function validatorSettings(definition: Record<string, unknown>, operation: Record<string, unknown>): { body: boolean; parameters: boolean } {
+/** Whether the operation's x-amazon-apigateway-request-validator (or the definition's default) validates parameters. */
+export function validatesParameters(definition: Record<string, unknown>, operation: Record<string, unknown>): boolean {
   const name = operation['x-amazon-apigateway-request-validator'] ?? definition['x-amazon-apigateway-request-validator'];
-  const validators = (definition['x-amazon-apigateway-request-validators'] ?? {}) as Record<string, { validateRequestBody?: boolean; validateRequestParameters?: boolean }>;
-  const validator = typeof name === 'string' ? validators[name] : undefined;
-  return { body: validator?.validateRequestBody === true, parameters: validator?.validateRequestParameters === true };
+  const validators = (definition['x-amazon-apigateway-request-validators'] ?? {}) as Record<string, { validateRequestParameters?: boolean }>;
+  return typeof name === 'string' && validators[name]?.validateRequestParameters === true;
 }
 
-const JSON_TYPE = /^application\/([\w.+-]+\+)?json\s*(;|$)/i;
-
 /**
- * API Gateway's request validation in front of the function: required parameters, and the body
- * against its JSON schema when it is sent as JSON (or without a Content-Type, which API Gateway
- * reads as JSON). Another content type passes through, for the function to refuse. An empty body
- * passes through too: the function says precisely what is missing.
+ * API Gateway's parameter validation in front of the function: every required parameter present
+ * and not blank. Validators that also turn on body validation are not emulated: API Gateway checks
+ * bodies against its own draft-4 models with wording the local runtime cannot reproduce, and this
+ * project's definition leaves bodies to the functions.
  */
-export function validateRequest(
+export function missingRequiredParameters(
   definition: Record<string, unknown>,
   operation: Record<string, unknown>,
   contract: RequestContract | undefined,
   event: APIGatewayProxyEvent,
-): HttpAnswer | undefined {
-  if (!contract) return undefined;
-  const settings = validatorSettings(definition, operation);
-  const requestId = event.requestContext.requestId;
-  const lowerHeaders = Object.fromEntries(Object.entries(event.headers).map(([name, value]) => [name.toLowerCase(), value]));
-  if (settings.parameters) {
-    const missing = contract.parameters.filter((parameter) => {
-      if (!parameter.required) return false;
-      const source = parameter.in === 'header' ? lowerHeaders : parameter.in === 'query' ? (event.queryStringParameters ?? {}) : (event.pathParameters ?? {});
-      const value = source[parameter.in === 'header' ? parameter.name.toLowerCase() : parameter.name];
-      return value === undefined || value === '';
-    });
-    if (missing.length > 0) {
-      return gatewayResponse(definition, 'BAD_REQUEST_PARAMETERS', {
-        requestId,
-        validationErrorString: `Missing required request parameters: [${missing.map((parameter) => parameter.name).join(', ')}]`,
-        errors: missing.map((parameter) => ({ path: parameter.name, message: 'is required' })),
-      });
-    }
-  }
-  const contentType = lowerHeaders['content-type'];
-  if (!settings.body || !contract.validateBody || !event.body || (contentType && !JSON_TYPE.test(contentType.trim()))) return undefined;
-  let body: unknown;
-  try {
-    body = JSON.parse(event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body);
-  } catch {
-    return gatewayResponse(definition, 'BAD_REQUEST_BODY', { requestId, validationErrorString: 'the body is not valid JSON', errors: [{ path: '(body)', message: 'is not valid JSON' }] });
-  }
-  const errors = contract.validateBody(body);
-  if (errors.length === 0) return undefined;
-  return gatewayResponse(definition, 'BAD_REQUEST_BODY', { requestId, validationErrorString: errors.map((error) => `${error.path} ${error.message}`).join('; '), errors });
+): GatewayError | undefined {
+  if (!contract || !validatesParameters(definition, operation)) return undefined;
+  const headers = Object.fromEntries(Object.entries(event.headers).map(([name, value]) => [name.toLowerCase(), value]));
+  const missing = contract.parameters.filter((parameter) => {
+    if (!parameter.required) return false;
+    const source = parameter.in === 'header' ? headers : parameter.in === 'query' ? (event.queryStringParameters ?? {}) : (event.pathParameters ?? {});
+    const value = source[parameter.in === 'header' ? parameter.name.toLowerCase() : parameter.name];
+    return value === undefined || value.trim() === '';
+  });
+  return missing.length > 0 ? missingParameters(missing.map((parameter) => parameter.name)) : undefined;
 }

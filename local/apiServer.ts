@@ -1,29 +1,40 @@
 // The REST API on a local port: the template's AWS::Serverless::Api (its DefinitionBody, usually an
 // AWS::Include of swagger.yaml) in front of the function pools, with API Gateway's own behaviour
-// (unknown routes, request validation, the 10 MB limit, 502 for a failing function) and Swagger UI
-// at /docs.
+// (routes with or without the stage prefix, API keys and the usage plan when asked for, parameter
+// validation, payload limits, what a failing function answers, all through the definition's
+// gateway responses) and Swagger UI at /docs.
 import { listen, type RunningServer } from './loopbackServer';
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { basename, dirname, extname, join, resolve as resolvePath } from 'node:path';
 import {
   fromProxyResult,
+  GATEWAY_ERRORS,
   gatewayResponse,
-  matchRoute,
+  MAX_PAYLOAD_BYTES,
+  matchStagedRoute,
+  missingRequiredParameters,
+  payloadOverApiGatewayLimit,
   routesFromDefinition,
   sortRoutes,
   toProxyEvent,
-  validateRequest,
   type ApiRoute,
   type ContractLookup,
+  type GatewayError,
+  type GatewayRequest,
   type HttpAnswer,
+  type RouteOperation,
 } from './apiGateway';
+import type { APIGatewayProxyEvent } from 'aws-lambda';
 import type { FunctionRuntime } from './functions';
 import type { ProvisionedStack } from './provision';
+import { generateApiKey, usagePlanOf, UsagePlanMeter, type UsagePlanLimits } from './usagePlan';
 
-/** API Gateway's payload limit for REST APIs. */
-export const MAX_PAYLOAD_BYTES = 10 * 1024 * 1024;
+/** Lambda's limit on a synchronous invocation's payload (the whole event, as JSON). */
+export const LAMBDA_SYNC_PAYLOAD_BYTES = 6 * 1024 * 1024;
+/** API Gateway's default integration timeout for REST APIs. */
+export const INTEGRATION_TIMEOUT_MS = 29_000;
 
 export interface LocalApi {
   logicalId: string;
@@ -73,8 +84,9 @@ function implicitRoutes(stack: ProvisionedStack, apiLogicalId: string | undefine
       const path = String(stack.resolve(event.Properties.Path));
       const method = String(stack.resolve(event.Properties.Method)).toLowerCase();
       const route = routes.get(path) ?? { resource: path, ...routeOf(path), methods: {} };
-      if (method === 'any') route.anyMethod = { functionArn: fn.arn };
-      else route.methods[method.toUpperCase()] = { functionArn: fn.arn };
+      const target = { functionArn: fn.arn, apiKeyRequired: (stack.resolve(event.Properties.Auth) as { ApiKeyRequired?: unknown } | undefined)?.ApiKeyRequired === true };
+      if (method === 'any') route.anyMethod = target;
+      else route.methods[method.toUpperCase()] = target;
       routes.set(path, route);
     }
   }
@@ -91,10 +103,21 @@ export interface ApiServerOptions {
   api: LocalApi;
   functions: FunctionRuntime;
   contract?: ContractLookup;
+  /** Require the API key where the definition does, metered by the template's usage plan (off: one unthrottled key, as a local run is). */
+  apiKeys?: boolean;
   log: (line: string) => void;
 }
 
-export type RunningApi = RunningServer;
+export interface ApiKey {
+  value: string;
+  /** The usage plan's limits; none when no usage plan lists the API. */
+  limits?: UsagePlanLimits;
+}
+
+export interface RunningApi extends RunningServer {
+  /** The key to send as x-api-key, when keys are enforced. */
+  apiKey?: ApiKey;
+}
 
 /** Reads the whole body; past the limit it keeps draining (so the client reads the answer) but keeps nothing. */
 function readBody(request: IncomingMessage): Promise<{ body: Buffer; tooLarge: boolean }> {
@@ -140,61 +163,111 @@ async function docs(path: string, api: LocalApi): Promise<HttpAnswer | undefined
   }
 }
 
-function send(response: ServerResponse, answer: HttpAnswer, requestId: string): void {
-  response.writeHead(answer.statusCode, { ...answer.headers, 'x-amzn-RequestId': requestId, 'Content-Length': String(answer.body.length) });
+function send(response: ServerResponse, answer: HttpAnswer, requestId: string, extendedRequestId: string): void {
+  response.writeHead(answer.statusCode, { ...answer.headers, 'x-amzn-RequestId': requestId, 'x-amz-apigw-id': extendedRequestId, 'Content-Length': String(answer.body.length) });
   response.end(answer.body);
+}
+
+/** API Gateway's extended request id: 16 base64 characters, e.g. `YIwYiFstIAMESqA=`. */
+const extendedRequestIdOf = () => randomBytes(11).toString('base64');
+
+/** The API key check of a method that requires one (the key from the x-api-key header, the API's HEADER key source), then the usage plan. */
+function meterApiKey(key: ApiKey & { meter?: UsagePlanMeter }, headers: Record<string, string>): GatewayError | undefined {
+  if (headers['x-api-key'] !== key.value) return GATEWAY_ERRORS.invalidApiKey;
+  const admission = key.meter?.admit() ?? 'admitted';
+  return admission === 'throttled' ? GATEWAY_ERRORS.throttled : admission === 'quotaExceeded' ? GATEWAY_ERRORS.quotaExceeded : undefined;
+}
+
+const TIMED_OUT = Symbol('integration timeout');
+
+/** The Lambda proxy integration, and what API Gateway makes of each way an invocation can end. */
+async function integrate(functions: FunctionRuntime, target: RouteOperation, event: APIGatewayProxyEvent, requestId: string, log: (line: string) => void): Promise<HttpAnswer | GatewayError> {
+  const pool = functions.byArn(target.functionArn);
+  if (!pool) return GATEWAY_ERRORS.functionError;
+  // Lambda refuses a synchronous invocation over its payload limit (RequestEntityTooLargeException);
+  // the local pools do not check it, so the gateway does, before invoking.
+  if (Buffer.byteLength(JSON.stringify(event)) > LAMBDA_SYNC_PAYLOAD_BYTES) return GATEWAY_ERRORS.lambdaPayloadTooLarge;
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<typeof TIMED_OUT>((resolve) => {
+    timer = setTimeout(() => resolve(TIMED_OUT), INTEGRATION_TIMEOUT_MS).unref();
+  });
+  try {
+    const result = await Promise.race([pool.invoke(event, requestId), timeout]);
+    if (result === TIMED_OUT) return GATEWAY_ERRORS.integrationTimeout;
+    const answer = fromProxyResult(result);
+    if (!answer) log(`${pool.definition.logicalId} returned a malformed proxy response for ${event.httpMethod} ${event.path}`);
+    return answer ?? GATEWAY_ERRORS.malformedProxyResponse;
+  } catch {
+    // The pool has logged the function's error; the caller sees only API Gateway's answer.
+    return GATEWAY_ERRORS.functionError;
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 export async function startApiServer(options: ApiServerOptions, port: number, host = '127.0.0.1'): Promise<RunningApi> {
   const { api, functions, stack } = options;
   const context = { stage: api.stage, apiId: 'local', accountId: stack.template.accountId, binaryMediaTypes: (api.definition['x-amazon-apigateway-binary-media-types'] ?? []) as string[] };
+  const limits = options.apiKeys ? usagePlanOf(stack, api.logicalId) : undefined;
+  const apiKey = options.apiKeys ? { value: generateApiKey(), ...(limits ? { limits, meter: new UsagePlanMeter(limits) } : {}) } : undefined;
 
-  async function answer(request: IncomingMessage, requestId: string, requestTimeEpoch: number): Promise<HttpAnswer> {
+  async function answer(request: IncomingMessage, gateway: GatewayRequest, requestTimeEpoch: number): Promise<HttpAnswer> {
     const { body, tooLarge } = await readBody(request);
-    if (tooLarge) return gatewayResponse(api.definition, 'REQUEST_TOO_LARGE', { requestId });
-    const method = request.method ?? 'GET';
-    const path = new URL(request.url ?? '/', 'http://local').pathname;
-    const match = matchRoute(api.routes, path);
+    if (tooLarge) return payloadOverApiGatewayLimit();
+    const method = gateway.httpMethod;
+    const match = matchStagedRoute(api.routes, api.stage, gateway.path);
+    const refuse = (error: GatewayError) => gatewayResponse(api.definition, error, match ? { ...gateway, resourcePath: match.route.resource, pathParameters: match.pathParameters } : gateway);
     const target = match && (match.route.methods[method] ?? match.route.anyMethod);
     if (!match || !target) {
-      if (!match && (method === 'GET' || method === 'HEAD') && (path === '/docs' || path.startsWith('/docs/'))) {
-        const page = await docs(path, api);
+      if (!match && (method === 'GET' || method === 'HEAD') && (gateway.path === '/docs' || gateway.path.startsWith('/docs/'))) {
+        const page = await docs(gateway.path, api);
         if (page) return page;
       }
-      // API Gateway answers an unknown resource or method as a missing token (mapped to 404 by the definition).
-      return gatewayResponse(api.definition, 'MISSING_AUTHENTICATION_TOKEN', { requestId });
+      return refuse(GATEWAY_ERRORS.noRoute);
+    }
+    const resource = match.route.resource;
+    if (apiKey && target.apiKeyRequired) {
+      const refusal = meterApiKey(apiKey, gateway.headers);
+      if (refusal) return refuse(refusal);
     }
     const event = toProxyEvent(
-      { method, url: request.url ?? '/', rawHeaders: request.rawHeaders, body, sourceIp: request.socket.remoteAddress?.replace(/^::ffff:/, '') ?? '127.0.0.1', requestId, requestTimeEpoch },
+      { method, url: request.url ?? '/', rawHeaders: request.rawHeaders, body, sourceIp: gateway.sourceIp, requestId: gateway.requestId, requestTimeEpoch },
       match,
-      { ...context, domainName: request.headers.host ?? `${host}:${port}` },
+      { ...context, domainName: gateway.domainName },
     );
-    if (target.operation) {
-      const refusal = validateRequest(api.definition, target.operation, options.contract?.(match.route.resource, method), event);
-      if (refusal) return refusal;
-    }
-    const pool = functions.byArn(target.functionArn);
-    if (!pool) return gatewayResponse(api.definition, 'DEFAULT_5XX', { requestId });
-    try {
-      const result = fromProxyResult(await pool.invoke(event, requestId));
-      if (result) return result;
-      options.log(`${pool.definition.logicalId} returned a malformed proxy response for ${method} ${path}`);
-    } catch {
-      // The pool has logged the function's error; the caller sees only API Gateway's 5XX.
-    }
-    return gatewayResponse(api.definition, 'DEFAULT_5XX', { requestId });
+    if (apiKey && target.apiKeyRequired) Object.assign(event.requestContext.identity, { apiKey: apiKey.value, apiKeyId: 'local' });
+    const missing = target.operation && missingRequiredParameters(api.definition, target.operation, options.contract?.(resource, method), event);
+    if (missing) return refuse(missing);
+    const result = await integrate(functions, target, event, gateway.requestId, options.log);
+    return 'type' in result ? refuse(result) : result;
   }
 
   const server = createServer((request, response) => {
-    const requestId = randomUUID();
+    const url = new URL(request.url ?? '/', 'http://local');
+    const gateway: GatewayRequest = {
+      requestId: randomUUID(),
+      extendedRequestId: extendedRequestIdOf(),
+      httpMethod: request.method ?? 'GET',
+      path: url.pathname,
+      stage: api.stage,
+      apiId: context.apiId,
+      accountId: context.accountId,
+      domainName: request.headers.host ?? `${host}:${port}`,
+      sourceIp: request.socket.remoteAddress?.replace(/^::ffff:/, '') ?? '127.0.0.1',
+      userAgent: request.headers['user-agent'] ?? '',
+      headers: Object.fromEntries(Object.entries(request.headers).map(([name, value]) => [name, Array.isArray(value) ? value.join(',') : (value ?? '')])),
+      pathParameters: {},
+      query: Object.fromEntries(url.searchParams),
+    };
     const started = Date.now();
-    answer(request, requestId, started)
-      .catch(() => gatewayResponse(api.definition, 'DEFAULT_5XX', { requestId }))
+    answer(request, gateway, started)
+      .catch(() => gatewayResponse(api.definition, GATEWAY_ERRORS.functionError, gateway))
       .then((result) => {
-        send(response, result, requestId);
+        send(response, result, gateway.requestId, gateway.extendedRequestId);
         options.log(`${request.method} ${request.url} ${result.statusCode} ${Date.now() - started} ms`);
       })
       .catch(() => response.destroy());
   });
-  return listen(server, port, host);
+  const running = await listen(server, port, host);
+  return { ...running, ...(apiKey ? { apiKey: { value: apiKey.value, ...(limits ? { limits } : {}) } } : {}) };
 }

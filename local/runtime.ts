@@ -10,7 +10,7 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { createRequire } from 'node:module';
 import { join, resolve as resolvePath } from 'node:path';
 import type { ContractLookup } from './apiGateway';
-import { localApi, startApiServer, type LocalApi, type RunningApi } from './apiServer';
+import { localApi, startApiServer, type ApiKey, type LocalApi, type RunningApi } from './apiServer';
 import { startLambdaApi } from './lambdaApi';
 import { startConflictProxy } from './transactionConflicts';
 import { buildFunctions, buildRuntimeModule, LOCAL_DIR } from './build';
@@ -35,6 +35,8 @@ export interface LocalStackOptions {
   port?: number;
   /** Report transaction conflicts as DynamoDB does, which DynamoDB Local never does (transactionConflicts.ts). */
   transactionConflicts?: boolean;
+  /** Enforce API keys and the usage plan as the deployed API does (apiServer.ts); off, the API takes any request. */
+  apiKeys?: boolean;
   /** Also serve the Lambda Invoke API (as `sam local start-lambda`) on this port; 0 picks a free one. */
   lambdaPort?: number;
   host?: string;
@@ -51,6 +53,8 @@ export interface LocalStackOptions {
 
 export interface LocalStack {
   url: string;
+  /** The key to send as x-api-key, when apiKeys was given. */
+  apiKey?: ApiKey;
   /** The Lambda Invoke API's base URL, when lambdaPort was given. */
   lambdaUrl?: string;
   stack: ProvisionedStack;
@@ -158,12 +162,13 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const api = localApi(stack);
     let running: RunningApi | undefined;
     if (api) {
-      running = await startApiServer({ stack, api, functions, contract, log: (line) => sink('api', line) }, options.port ?? 3000, options.host ?? '127.0.0.1');
+      running = await startApiServer({ stack, api, functions, contract, apiKeys: options.apiKeys === true, log: (line) => sink('api', line) }, options.port ?? 3000, options.host ?? '127.0.0.1');
       cleanups.push(() => (running as RunningApi).close());
     }
 
     return {
       url: running?.url ?? '',
+      ...(running?.apiKey ? { apiKey: running.apiKey } : {}),
       ...(lambdaUrl ? { lambdaUrl } : {}),
       stack,
       emulators,

@@ -5,6 +5,8 @@
 //   --param Name=Value  template parameter override (repeatable)
 //   --relaxed-params    accept parameter values outside the template's constraints
 //   --transaction-conflicts  report DynamoDB transaction conflicts, which DynamoDB Local never does
+//   --api-keys          require the API key as the deployed API does (a key made at startup, printed
+//                       and in the state file), throttled and capped by the template's usage plan
 //   --state-file FILE   write the endpoints, queue URLs and table names as JSON once ready
 //   --build-dir DIR     where bundles go (inside the project; default .local/build)
 //   --parent-pid PID    stop when that process is gone (a test run that started the stack)
@@ -12,6 +14,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, resolve as resolvePath } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startLocalStack, type LocalStack } from './runtime';
+import type { UsagePlanLimits } from './usagePlan';
 
 export interface CliOptions {
   port: number;
@@ -20,6 +23,7 @@ export interface CliOptions {
   parameters: Record<string, string>;
   relaxedParameters: boolean;
   transactionConflicts?: boolean;
+  apiKeys?: boolean;
   stateFile?: string;
   buildDir?: string;
   parentPid?: number;
@@ -35,6 +39,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
       param: { type: 'string', multiple: true },
       'relaxed-params': { type: 'boolean' },
       'transaction-conflicts': { type: 'boolean' },
+      'api-keys': { type: 'boolean' },
       'state-file': { type: 'string' },
       'build-dir': { type: 'string' },
       'parent-pid': { type: 'string' },
@@ -57,6 +62,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
     relaxedParameters: values['relaxed-params'] === true,
     ...(lambdaPort !== undefined ? { lambdaPort } : {}),
     ...(values['transaction-conflicts'] ? { transactionConflicts: true } : {}),
+    ...(values['api-keys'] ? { apiKeys: true } : {}),
     ...(values.persist ? { persistDir: values.persist } : {}),
     ...(values['state-file'] ? { stateFile: values['state-file'] } : {}),
     ...(values['build-dir'] ? { buildDir: values['build-dir'] } : {}),
@@ -71,6 +77,7 @@ export function stateOf(local: LocalStack) {
     pid: process.pid,
     url: local.url,
     lambdaUrl: local.lambdaUrl,
+    apiKey: local.apiKey?.value,
     sdkEnvironment: local.emulators.sdkEnvironment,
     tables: byLogicalId(local.stack.tables),
     queues: byLogicalId(local.stack.queues),
@@ -78,6 +85,12 @@ export function stateOf(local: LocalStack) {
     parameters: local.stack.template.parameters,
     outputs: local.stack.outputs,
   };
+}
+
+function usagePlanSummary(limits: UsagePlanLimits | undefined): string {
+  if (!limits) return 'no usage plan lists this API';
+  const throttle = limits.rateLimit !== undefined && limits.burstLimit !== undefined ? `${limits.rateLimit} requests/s, bursts of ${limits.burstLimit}` : 'not throttled';
+  return `usage plan: ${throttle}${limits.quota ? `, ${limits.quota.limit} a day` : ''}`;
 }
 
 export function summary(local: LocalStack): string {
@@ -91,7 +104,8 @@ export function summary(local: LocalStack): string {
   const fnOf = (arn: string) => local.functions.byArn(arn)?.definition.logicalId ?? arn;
   lines.push(`${stack.template.stackName} is running locally (ready in ${(local.startupMs / 1000).toFixed(1)} s)`);
   if (api) {
-    lines.push(`  API        ${local.url}  (stage ${api.stage}; Swagger UI at ${local.url}/docs)`);
+    lines.push(`  API        ${local.url}  (also under /${api.stage}; Swagger UI at ${local.url}/docs)`);
+    lines.push(local.apiKey ? `  API key    ${local.apiKey.value}  (send as x-api-key; ${usagePlanSummary(local.apiKey.limits)})` : '  API key    not required (--api-keys requires it as the deployed API does)');
     if (local.lambdaUrl) lines.push(`  Lambda     ${local.lambdaUrl}  (invoke once: POST /2015-03-31/functions/<LogicalId>/invocations)`);
     section(
       'Routes',
@@ -141,6 +155,7 @@ async function main(): Promise<void> {
     parameters: cli.parameters,
     relaxedParameters: cli.relaxedParameters,
     ...(cli.transactionConflicts ? { transactionConflicts: true } : {}),
+    ...(cli.apiKeys ? { apiKeys: true } : {}),
     ...(cli.persistDir ? { persistDir: cli.persistDir } : {}),
     ...(cli.buildDir ? { buildDir: resolvePath(cli.buildDir) } : {}),
   });

@@ -1,14 +1,22 @@
 import { join } from 'node:path';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import {
+  apiKeyRequired,
   fromProxyResult,
+  GATEWAY_ERRORS,
   gatewayResponse,
   matchRoute,
+  matchStagedRoute,
+  missingParameters,
+  missingRequiredParameters,
+  payloadOverApiGatewayLimit,
   requestTime,
   routesFromDefinition,
+  substituteContext,
   toProxyEvent,
-  validateRequest,
-  validatorSettings,
+  validatesParameters,
+  type GatewayError,
+  type GatewayRequest,
   type IncomingRequest,
 } from '../../../local/apiGateway';
 import { createResolver, loadTemplate } from '../../../local/template';
@@ -34,7 +42,7 @@ const context = { stage: 'dev', apiId: 'local', accountId: '000000000000', domai
 
 function eventFor(method: string, url: string, body?: string, headers: string[] = []): APIGatewayProxyEvent {
   const path = new URL(url, 'http://x').pathname;
-  const match = matchRoute(routes, path);
+  const match = matchStagedRoute(routes, 'dev', path);
   if (!match) throw new Error(`no route for ${path}`);
   return toProxyEvent(request({ method, url, rawHeaders: headers, body: Buffer.from(body ?? '') }), match, context);
 }
@@ -65,11 +73,26 @@ describe('routes from the API definition (swagger.yaml through the template)', (
     expect(matchRoute(routes, '/nowhere')).toBeUndefined();
     expect(matchRoute(routes, '/order//status')).toBeUndefined();
   });
+
+  it('matches a path with or without the stage in front, keeping the path as called', () => {
+    expect(matchStagedRoute(routes, 'dev', '/dev/order/abc/status')).toMatchObject({ path: '/order/abc/status', calledPath: '/dev/order/abc/status', pathParameters: { orderId: 'abc' } });
+    expect(matchStagedRoute(routes, 'dev', '/order/abc/status')).toMatchObject({ path: '/order/abc/status', calledPath: '/order/abc/status' });
+    expect(matchStagedRoute(routes, 'dev', '/prod/order')).toBeUndefined();
+  });
+
+  it('requires the API key where an operation’s security names an apiKey scheme, as API Gateway imports it', () => {
+    expect(routes.every((route) => [...Object.values(route.methods), route.anyMethod].every((target) => target?.apiKeyRequired !== false))).toBe(true);
+    const schemes = { components: { securitySchemes: { key: { type: 'apiKey' }, other: { type: 'oauth2' } } } };
+    expect(apiKeyRequired(schemes, { security: [{ key: [] }] })).toBe(true);
+    expect(apiKeyRequired(schemes, { security: [{ other: [] }] })).toBe(false);
+    expect(apiKeyRequired({ ...schemes, security: [{ key: [] }] }, {})).toBe(true);
+    expect(apiKeyRequired(schemes, {})).toBe(false);
+  });
 });
 
 describe('toProxyEvent', () => {
   it('builds a REST proxy event (payload 1.0) with API Gateway’s request context', () => {
-    const event = eventFor('GET', '/order/abc/status?x=1&x=2&y=3', undefined, ['Host', '127.0.0.1:3000', 'User-Agent', 'jest', 'Accept', 'a', 'accept', 'b']);
+    const event = eventFor('GET', '/dev/order/abc/status?x=1&x=2&y=3', undefined, ['Host', '127.0.0.1:3000', 'User-Agent', 'jest', 'Accept', 'a', 'accept', 'b']);
     expect(event).toMatchObject({
       resource: '/order/{orderId}/status',
       path: '/order/abc/status',
@@ -93,6 +116,10 @@ describe('toProxyEvent', () => {
       requestTime: '24/Nov/2025:02:50:01 +0000',
       identity: { sourceIp: '127.0.0.1', userAgent: 'jest' },
     });
+  });
+
+  it('gives a path called without the stage as requestContext.path, as a custom domain mapped at its root does', () => {
+    expect(eventFor('GET', '/order/abc/status')).toMatchObject({ path: '/order/abc/status', requestContext: { path: '/order/abc/status', stage: 'dev' } });
   });
 
   it('has null parameters where the request has none, and the body as text', () => {
@@ -132,60 +159,145 @@ describe('fromProxyResult', () => {
   });
 });
 
-describe('gatewayResponse', () => {
-  it('uses the definition’s status and template for its own answers', () => {
-    const answer = gatewayResponse(definition, 'MISSING_AUTHENTICATION_TOKEN', { requestId: 'r' });
+const gatewayRequest = (overrides: Partial<GatewayRequest> = {}): GatewayRequest => ({
+  requestId: 'c0ffee00-0000-4000-8000-000000000000',
+  extendedRequestId: 'YIwYiFstIAMESqA=',
+  httpMethod: 'GET',
+  path: '/dev/nowhere',
+  stage: 'dev',
+  apiId: 'local',
+  accountId: '000000000000',
+  domainName: '127.0.0.1:3000',
+  sourceIp: '127.0.0.1',
+  userAgent: 'jest',
+  headers: {},
+  pathParameters: {},
+  query: {},
+  ...overrides,
+});
+const bodyOf = (answer: { body: Buffer }) => JSON.parse(answer.body.toString()) as unknown;
+const configuredResponses = definition['x-amazon-apigateway-gateway-responses'] as Record<string, { statusCode?: number }>;
+
+describe('gatewayResponse: the definition’s own answers, rendered as API Gateway renders them', () => {
+  it('uses the type’s status, template and x-amzn-ErrorType', () => {
+    const answer = gatewayResponse(definition, GATEWAY_ERRORS.noRoute, gatewayRequest());
     expect(answer.statusCode).toBe(404);
-    expect(JSON.parse(answer.body.toString())).toEqual({ message: expect.stringMatching(/No such route/) });
+    expect(answer.headers).toMatchObject({ 'Content-Type': 'application/json', 'x-amzn-ErrorType': 'MissingAuthenticationTokenException' });
+    expect(bodyOf(answer)).toEqual({ message: expect.stringMatching(/No such route/) });
   });
 
-  it('adds field errors in the contract’s shape and escapes the validation text into the JSON', () => {
-    const answer = gatewayResponse(definition, 'BAD_REQUEST_BODY', { requestId: 'r', validationErrorString: 'a "quoted" thing', errors: [{ path: 'a', message: 'is required' }] });
-    expect(answer.statusCode).toBe(400);
-    expect(JSON.parse(answer.body.toString())).toEqual({ message: expect.stringContaining('a "quoted" thing'), errors: [{ path: 'a', message: 'is required' }] });
+  it('adds the headers its responseParameters map (a static Retry-After on THROTTLED)', () => {
+    expect(gatewayResponse(definition, GATEWAY_ERRORS.throttled, gatewayRequest()).headers['Retry-After']).toBe('1');
   });
 
-  it('falls back to API Gateway’s defaults without a configured response', () => {
-    const answer = gatewayResponse({}, 'DEFAULT_5XX', { requestId: 'r' });
-    expect(answer.statusCode).toBe(502);
-    expect(JSON.parse(answer.body.toString())).toEqual({ message: 'Internal server error' });
+  it('falls back to DEFAULT_5XX’s template with the error’s own status (502 for a failing function, 504 for a timeout)', () => {
+    const failed = gatewayResponse(definition, GATEWAY_ERRORS.functionError, gatewayRequest());
+    const timedOut = gatewayResponse(definition, GATEWAY_ERRORS.integrationTimeout, gatewayRequest());
+    expect([failed.statusCode, timedOut.statusCode]).toEqual([502, 504]);
+    expect(bodyOf(failed)).toEqual(bodyOf(timedOut));
+    expect(bodyOf(failed)).toEqual({ message: expect.stringMatching(/retry later/) });
+  });
+
+  it('lets a DEFAULT_4XX status stand in for every 4xx type it covers', () => {
+    const custom = { 'x-amazon-apigateway-gateway-responses': { DEFAULT_4XX: { statusCode: 400, responseTemplates: { 'application/json': '{"m":"$context.error.responseType"}' } } } };
+    const answer = gatewayResponse(custom, GATEWAY_ERRORS.invalidApiKey, gatewayRequest());
+    expect([answer.statusCode, answer.body.toString()]).toEqual([400, '{"m":"INVALID_API_KEY"}']);
+  });
+
+  it('uses API Gateway’s own default without any configured response: {"message": $context.error.messageString}', () => {
+    const answer = gatewayResponse({}, GATEWAY_ERRORS.throttled, gatewayRequest());
+    expect([answer.statusCode, answer.body.toString()]).toEqual([429, '{"message":"Too Many Requests"}']);
+  });
+
+  it('maps method.request values into headers', () => {
+    const custom = { 'x-amazon-apigateway-gateway-responses': { DEFAULT_4XX: { responseParameters: { 'gatewayresponse.header.x-tenant': 'method.request.header.X-Tenant', 'gatewayresponse.header.x-id': 'method.request.path.orderId', 'gatewayresponse.header.x-q': 'method.request.querystring.q' } } } };
+    const answer = gatewayResponse(custom, GATEWAY_ERRORS.noRoute, gatewayRequest({ headers: { 'x-tenant': 't1' }, pathParameters: { orderId: 'o1' }, query: { q: 'v' } }));
+    expect(answer.headers).toMatchObject({ 'x-tenant': 't1', 'x-id': 'o1', 'x-q': 'v' });
   });
 });
 
-describe('validateRequest', () => {
+describe('substituteContext: plain $context substitution, no VTL, no escaping', () => {
+  it('replaces the longest variable name and keeps what follows it', () => {
+    expect(substituteContext('$context.error.messageString|$context.error.message|$context.requestId.x', { 'error.message': 'm', 'error.messageString': '"m"', requestId: 'r' })).toBe('"m"|m|r.x');
+  });
+
+  it('renders an unknown variable empty, and quotes inside a value as they are', () => {
+    expect(substituteContext('{"a":"$context.nothing","b":"$context.error.message"}', { 'error.message': 'say "hi"' })).toBe('{"a":"","b":"say "hi""}');
+  });
+});
+
+describe('every gateway response in swagger.yaml', () => {
+  const hostile = 'quote " backslash \\ newline \n tab \t end';
+  const hostileRequest = gatewayRequest({
+    requestId: hostile,
+    extendedRequestId: hostile,
+    httpMethod: hostile,
+    path: hostile,
+    resourcePath: hostile,
+    stage: hostile,
+    apiId: hostile,
+    domainName: hostile,
+    sourceIp: hostile,
+    userAgent: hostile,
+    headers: { 'x-tenant': hostile },
+    pathParameters: { orderId: hostile },
+    query: { q: hostile },
+  });
+  /** Each configured type, and each error the local gateway produces, with hostile strings in every $context value. */
+  const cases: [string, GatewayError][] = [
+    ...Object.keys(configuredResponses).map((type): [string, GatewayError] => [
+      type,
+      { type: type as GatewayError['type'], statusCode: type === 'DEFAULT_5XX' ? 500 : 400, message: hostile, errorType: hostile, validationErrorString: hostile },
+    ]),
+    ...Object.entries(GATEWAY_ERRORS).map(([name, error]): [string, GatewayError] => [name, { ...error, message: hostile, validationErrorString: hostile }]),
+    ['missingParameters', { ...missingParameters([hostile]), message: hostile }],
+  ];
+
+  it.each(cases)('%s renders as JSON in the contract’s error shape: a message and nothing else', (_name, error) => {
+    const answer = gatewayResponse(definition, error, hostileRequest);
+    const body = JSON.parse(answer.body.toString()) as Record<string, unknown>;
+    expect(Object.keys(body)).toEqual(['message']);
+    expect(typeof body.message).toBe('string');
+    expect(answer.statusCode).toBeGreaterThanOrEqual(400);
+  });
+
+  it('defines DEFAULT_4XX and DEFAULT_5XX, so no type falls back to API Gateway’s own body', () => {
+    expect(Object.keys(configuredResponses)).toEqual(expect.arrayContaining(['DEFAULT_4XX', 'DEFAULT_5XX']));
+  });
+});
+
+describe('payloads over API Gateway’s 10 MB', () => {
+  it('get API Gateway’s plain-text 413, which no template shapes', () => {
+    const answer = payloadOverApiGatewayLimit();
+    expect([answer.statusCode, answer.headers['Content-Type'], answer.body.toString()]).toEqual([413, 'text/plain; charset=utf-8', 'HTTP content length exceeded 10485760 bytes.']);
+  });
+});
+
+describe('parameter validation', () => {
   const operation = (resource: string, method: string) => (definition.paths as Record<string, Record<string, Record<string, unknown>>>)[resource]?.[method] ?? {};
 
-  it('reads which checks an operation turns on from its request validator', () => {
-    expect(validatorSettings(definition, operation('/order', 'post'))).toEqual({ body: true, parameters: true });
-    expect(validatorSettings(definition, operation('/order/{orderId}', 'get'))).toEqual({ body: false, parameters: true });
+  it('validates parameters only, on every operation of the definition (bodies are the functions’)', () => {
+    const validators = definition['x-amazon-apigateway-request-validators'] as Record<string, { validateRequestBody?: boolean }>;
+    expect(Object.values(validators).every((validator) => validator.validateRequestBody === false)).toBe(true);
+    expect(validatesParameters(definition, operation('/order', 'post'))).toBe(true);
+    expect(validatesParameters(definition, operation('/order/{orderId}', 'get'))).toBe(true);
   });
 
-  it('refuses a body that breaks the schema, with one error per field', () => {
-    const event = eventFor('POST', '/order', JSON.stringify({ customerId: 'x', items: [{ productId: 'p', qty: 0 }] }), ['Content-Type', 'application/json']);
-    const refusal = validateRequest(definition, operation('/order', 'post'), operationContract('/order', 'POST'), event);
-    expect(refusal?.statusCode).toBe(400);
-    const body = JSON.parse(refusal?.body.toString() ?? '{}') as { errors: { path: string }[] };
-    expect(body.errors.map((error) => error.path).sort()).toEqual(['items[0].qty', 'totalAmount']);
-  });
-
-  it('refuses malformed JSON', () => {
-    const event = eventFor('POST', '/order', '{', []);
-    expect(validateRequest(definition, operation('/order', 'post'), operationContract('/order', 'POST'), event)?.statusCode).toBe(400);
-  });
-
-  it('lets a valid body through, and leaves an empty body or another media type to the function', () => {
-    const valid = JSON.stringify({ customerId: 'c', items: [{ productId: 'p', qty: 1 }], totalAmount: 1 });
-    const contract = operationContract('/order', 'POST');
-    expect(validateRequest(definition, operation('/order', 'post'), contract, eventFor('POST', '/order', valid, ['Content-Type', 'application/json']))).toBeUndefined();
-    expect(validateRequest(definition, operation('/order', 'post'), contract, eventFor('POST', '/order', '', []))).toBeUndefined();
-    expect(validateRequest(definition, operation('/order', 'post'), contract, eventFor('POST', '/order', 'x=1', ['Content-Type', 'text/plain']))).toBeUndefined();
-  });
-
-  it('refuses a request without a required parameter', () => {
-    const event = eventFor('GET', '/order/abc');
+  it('refuses a request without a required parameter, or with a blank one', () => {
     const contract = { parameters: [{ name: 'X-Tenant', in: 'header', required: true }] };
-    const refusal = validateRequest(definition, operation('/order/{orderId}', 'get'), contract, event);
-    expect(refusal?.statusCode).toBe(400);
-    expect(JSON.parse(refusal?.body.toString() ?? '{}')).toMatchObject({ errors: [{ path: 'X-Tenant', message: 'is required' }] });
+    expect(missingRequiredParameters(definition, operation('/order/{orderId}', 'get'), contract, eventFor('GET', '/order/abc'))).toEqual(missingParameters(['X-Tenant']));
+    expect(missingRequiredParameters(definition, operation('/order/{orderId}', 'get'), contract, eventFor('GET', '/order/abc', undefined, ['X-Tenant', ' ']))?.type).toBe('BAD_REQUEST_PARAMETERS');
+    expect(missingRequiredParameters(definition, operation('/order/{orderId}', 'get'), contract, eventFor('GET', '/order/abc', undefined, ['x-tenant', 't1']))).toBeUndefined();
+  });
+
+  it('lets through what the contract makes optional (Idempotency-Key, If-Match) and leaves bodies alone', () => {
+    const event = eventFor('POST', '/order', '{"not":"an order"}', ['Content-Type', 'application/json']);
+    expect(missingRequiredParameters(definition, operation('/order', 'post'), operationContract('/order', 'POST'), event)).toBeUndefined();
+  });
+
+  it('checks nothing for an operation whose validator does not validate parameters', () => {
+    const unvalidated = { ...definition, 'x-amazon-apigateway-request-validator': undefined };
+    const contract = { parameters: [{ name: 'X-Tenant', in: 'header', required: true }] };
+    expect(missingRequiredParameters(unvalidated, {}, contract, eventFor('GET', '/order/abc'))).toBeUndefined();
   });
 });

@@ -23,6 +23,11 @@ describe('npm start options', () => {
     });
   });
 
+  it('takes --api-keys, off by default', () => {
+    expect(parseCli(['--api-keys'], {}).apiKeys).toBe(true);
+    expect(parseCli([], {}).apiKeys).toBeUndefined();
+  });
+
   it('refuses a malformed --param, a bad port and unknown options', () => {
     expect(() => parseCli(['--param', 'novalue'], {})).toThrow(/Name=Value/);
     expect(() => parseCli(['--port', 'http'], {})).toThrow(/not a port/);
