@@ -17,8 +17,6 @@ set -euo pipefail
 
 cd "$(dirname "$0")/.."
 ROOT=$PWD
-TOOLS_DIR=${ORDER_CAPTURE_TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/order-capture/tools}
-PYTHON=${PYTHON:-python3}
 SEED=${FUZZ_SEED:-20240601}
 MAX_EXAMPLES=${FUZZ_MAX_EXAMPLES:-50}
 OUT=$ROOT/.local/fuzz
@@ -28,19 +26,8 @@ export PATH="$ROOT/node_modules/.bin:$PATH"
 started=$SECONDS
 step() { printf '\n==> %s\n' "$*"; }
 
-# The venv is keyed by the hash of the requirements and the Python version, as in validate.sh.
 step "Schemathesis (pinned in requirements-fuzz.txt)"
-hash=$( { cat requirements-fuzz.txt; "$PYTHON" -c 'import sys; print(sys.version)'; } | sha256sum | cut -c1-16)
-VENV=$TOOLS_DIR/schemathesis-$hash
-if [[ ! -f $VENV/.complete ]]; then
-  rm -rf "$VENV"
-  mkdir -p "$TOOLS_DIR"
-  "$PYTHON" -m venv "$VENV"
-  "$VENV/bin/pip" install --quiet --disable-pip-version-check --no-input -r requirements-fuzz.txt >"$VENV.log" 2>&1 ||
-    { cat "$VENV.log" >&2; echo "Installing requirements-fuzz.txt failed (log above)." >&2; exit 1; }
-  touch "$VENV/.complete"
-  find "$TOOLS_DIR" -maxdepth 1 -name 'schemathesis-*' ! -name "schemathesis-$hash*" -exec rm -rf {} +
-fi
+VENV=$(bash scripts/tools-venv.sh schemathesis requirements-fuzz.txt)
 echo "    $("$VENV/bin/schemathesis" --version)"
 
 mkdir -p "$OUT"

@@ -4,16 +4,13 @@
 # cfn-lint warning or failed checkov check fails the run; accepted findings are suppressed in
 # template.yaml next to their resource, each with its reason. Ends with each function's bundle size.
 #
-# The tools live in venvs keyed by the hash of their requirements file, under
-# ${ORDER_CAPTURE_TOOLS_DIR:-~/.cache/order-capture/tools}: outside the work tree because
-# `sam build` copies the whole project folder (CodeUri ./) once per function, and a venv is
-# 300 MB; and shared between clones, so CI's fresh clone reuses the venvs of earlier runs.
+# The tools live in venvs made by scripts/tools-venv.sh (keyed by the hash of their requirements,
+# shared between clones).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 TOOLS_DIR=${ORDER_CAPTURE_TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/order-capture/tools}
-PYTHON=${PYTHON:-python3}
 REGION=us-east-1
 
 # No credentials exist and none are needed: keep every AWS client from looking for them remotely.
@@ -28,23 +25,6 @@ started=$SECONDS
 step() { printf '\n==> %s\n' "$*"; }
 took() { printf '    (%ss)\n' "$(($SECONDS - $1))"; }
 
-# venv_for NAME REQUIREMENTS -> prints the venv's path, creating it when its requirements changed.
-venv_for() {
-  local name=$1 requirements=$2 hash dir
-  hash=$( { cat "$requirements"; "$PYTHON" -c 'import sys; print(sys.version)'; } | sha256sum | cut -c1-16)
-  dir=$TOOLS_DIR/$name-$hash
-  if [[ ! -f $dir/.complete ]]; then
-    rm -rf "$dir"
-    "$PYTHON" -m venv "$dir"
-    "$dir/bin/pip" install --quiet --disable-pip-version-check --no-input -r "$requirements" >"$dir.log" 2>&1 ||
-      { cat "$dir.log" >&2; echo "Installing $requirements failed (log above)." >&2; return 1; }
-    touch "$dir/.complete"
-    # Venvs for older requirements of the same tool are no longer needed.
-    find "$TOOLS_DIR" -maxdepth 1 -name "$name-*" ! -name "$name-$hash*" -exec rm -rf {} +
-  fi
-  echo "$dir"
-}
-
 step "Tools (pinned in requirements-tools.txt and requirements-checkov.txt)"
 t=$SECONDS
 if [[ ! -x node_modules/.bin/esbuild ]]; then
@@ -53,9 +33,9 @@ if [[ ! -x node_modules/.bin/esbuild ]]; then
 fi
 # Both venvs at once: a cold install is network- and unpack-bound.
 mkdir -p "$TOOLS_DIR"
-venv_for sam requirements-tools.txt >"$TOOLS_DIR/.sam.path" 2>"$TOOLS_DIR/.sam.err" &
+bash scripts/tools-venv.sh sam requirements-tools.txt >"$TOOLS_DIR/.sam.path" 2>"$TOOLS_DIR/.sam.err" &
 sam_job=$!
-venv_for checkov requirements-checkov.txt >"$TOOLS_DIR/.checkov.path" 2>"$TOOLS_DIR/.checkov.err" &
+bash scripts/tools-venv.sh checkov requirements-checkov.txt >"$TOOLS_DIR/.checkov.path" 2>"$TOOLS_DIR/.checkov.err" &
 checkov_job=$!
 failed=0
 wait $sam_job || { cat "$TOOLS_DIR/.sam.err" >&2; failed=1; }
