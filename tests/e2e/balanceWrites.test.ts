@@ -53,35 +53,36 @@ describe.each([
   });
 });
 
-describe('a top-up computed from a read, across a shipment', () => {
-  it('is refused with 412 when the shipment charged the account after the read: the charge stays', async () => {
-    const [customerId, productId] = [uniqueId('topup'), uniqueId('prod')];
-    await call('POST', '/account', { customerId, balance: 100 });
-    await call('POST', '/stock', { productId, balance: 5 });
-    const seen = await call<BalanceView>('GET', `/account/${customerId}`);
+/**
+ * A fresh customer (credit 100) and product (stock 5), a read of one of their balances, then an
+ * order of `qty` units for `total` shipped before anything else happens: the shipment falls
+ * between the read and whatever write follows, deterministically.
+ */
+async function readThenShip(readPath: (ids: { customerId: string; productId: string }) => string, qty: number, total: number) {
+  const ids = { customerId: uniqueId('topup'), productId: uniqueId('restock') };
+  await call('POST', '/account', { customerId: ids.customerId, balance: 100 });
+  await call('POST', '/stock', { productId: ids.productId, balance: 5 });
+  const seen = await call<BalanceView>('GET', readPath(ids));
+  const placed = await call<{ orderId: string }>('POST', '/order', { customerId: ids.customerId, items: [{ productId: ids.productId, qty }], totalAmount: total });
+  expect((await finalStatus(placed.body.orderId)).status).toBe('SHIPPED');
+  return { ...ids, seen };
+}
 
-    // The shipment happens between the read and the write: the order is final before the write is sent.
-    const placed = await call<{ orderId: string }>('POST', '/order', { customerId, items: [{ productId, qty: 1 }], totalAmount: 30 });
-    expect((await finalStatus(placed.body.orderId)).status).toBe('SHIPPED');
-
+describe('a balance computed from a read, written after a shipment charged it', () => {
+  it('is refused with 412 for the account: the charge stays, and a write from a fresh read goes through', async () => {
+    const { customerId, seen } = await readThenShip(({ customerId }) => `/account/${customerId}`, 1, 30);
     const topUp = await call('POST', '/account', { customerId, balance: seen.body.balance + 50 }, { 'If-Match': etagOf(seen) });
     expect(topUp.status).toBe(412);
     const after = await call<BalanceView>('GET', `/account/${customerId}`);
     expect(after.body.balance).toBe(70);
 
-    // Read again, then the same top-up goes through on the charged balance.
     const retried = await call<BalanceView>('POST', '/account', { customerId, balance: after.body.balance + 50 }, { 'If-Match': etagOf(after) });
     expect(retried.status).toBe(200);
     expect((await call<BalanceView>('GET', `/account/${customerId}`)).body.balance).toBe(120);
   });
 
-  it('also covers stock: a restock computed before a shipment is refused', async () => {
-    const [customerId, productId] = [uniqueId('cust'), uniqueId('restock')];
-    await call('POST', '/account', { customerId, balance: 100 });
-    await call('POST', '/stock', { productId, balance: 5 });
-    const seen = await call<BalanceView>('GET', `/stock/${productId}`);
-    const placed = await call<{ orderId: string }>('POST', '/order', { customerId, items: [{ productId, qty: 2 }], totalAmount: 10 });
-    expect((await finalStatus(placed.body.orderId)).status).toBe('SHIPPED');
+  it('is refused with 412 for the stock: the deduction stays', async () => {
+    const { productId, seen } = await readThenShip(({ productId }) => `/stock/${productId}`, 2, 10);
     expect((await call('POST', '/stock', { productId, balance: seen.body.balance + 10 }, { 'If-Match': etagOf(seen) })).status).toBe(412);
     expect((await call<BalanceView>('GET', `/stock/${productId}`)).body.balance).toBe(3);
   });
