@@ -19,7 +19,7 @@ import {
   type ContractLookup,
   type HttpAnswer,
 } from './apiGateway';
-import type { FunctionRuntime } from './functions';
+import { isThrottled, type FunctionRuntime } from './functions';
 import type { ProvisionedStack } from './provision';
 
 /** API Gateway's payload limit for REST APIs. */
@@ -179,8 +179,12 @@ export async function startApiServer(options: ApiServerOptions, port: number, ho
       const result = fromProxyResult(await pool.invoke(event, requestId));
       if (result) return result;
       options.log(`${pool.definition.logicalId} returned a malformed proxy response for ${method} ${path}`);
-    } catch {
-      // The pool has logged the function's error; the caller sees only API Gateway's 5XX.
+    } catch (error) {
+      // The pool has logged the function's error; the caller sees only API Gateway's 5XX: 502 when the
+      // function failed or timed out, 500 when Lambda refused to run it (a throttle), with the same
+      // body ("Handling Lambda errors with an API Gateway API", Lambda developer guide). AWS names no
+      // gateway response type for the 500; the default body is DEFAULT_5XX's, so its template is used.
+      if (isThrottled(error)) return { ...gatewayResponse(api.definition, 'DEFAULT_5XX', { requestId }), statusCode: 500 };
     }
     return gatewayResponse(api.definition, 'DEFAULT_5XX', { requestId });
   }

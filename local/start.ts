@@ -4,13 +4,17 @@
 //   --persist DIR       keep DynamoDB and SNS/SQS data in DIR between runs
 //   --param Name=Value  template parameter override (repeatable)
 //   --relaxed-params    accept parameter values outside the template's constraints
+//   --faults SPEC       inject AWS's failure modes: a .yaml/.json file or the inline form (faults.ts)
 //   --transaction-conflicts  report DynamoDB transaction conflicts, which DynamoDB Local never does
+//                       (shorthand for the fault rule `dynamodb:* transaction-conflict`)
 //   --state-file FILE   write the endpoints, queue URLs and table names as JSON once ready
 //   --build-dir DIR     where bundles go (inside the project; default .local/build)
 //   --parent-pid PID    stop when that process is gone (a test run that started the stack)
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, resolve as resolvePath } from 'node:path';
 import { parseArgs } from 'node:util';
+import { COUNTS_PATH } from './awsProxy';
+import { faultReport, readFaultSpec, type FaultConfig } from './faults';
 import { startLocalStack, type LocalStack } from './runtime';
 
 export interface CliOptions {
@@ -19,7 +23,7 @@ export interface CliOptions {
   persistDir?: string;
   parameters: Record<string, string>;
   relaxedParameters: boolean;
-  transactionConflicts?: boolean;
+  faults?: FaultConfig;
   stateFile?: string;
   buildDir?: string;
   parentPid?: number;
@@ -34,6 +38,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
       persist: { type: 'string' },
       param: { type: 'string', multiple: true },
       'relaxed-params': { type: 'boolean' },
+      faults: { type: 'string' },
       'transaction-conflicts': { type: 'boolean' },
       'state-file': { type: 'string' },
       'build-dir': { type: 'string' },
@@ -51,12 +56,14 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
     if (separator <= 0) throw new Error(`--param ${pair}: expected Name=Value`);
     parameters[pair.slice(0, separator)] = pair.slice(separator + 1);
   }
+  let faults = values.faults === undefined ? undefined : readFaultSpec(values.faults);
+  if (values['transaction-conflicts']) faults = { seed: faults?.seed ?? 1, rules: [...(faults?.rules ?? []), { operation: 'dynamodb:*', kind: 'transaction-conflict' }] };
   return {
     port,
     parameters,
     relaxedParameters: values['relaxed-params'] === true,
     ...(lambdaPort !== undefined ? { lambdaPort } : {}),
-    ...(values['transaction-conflicts'] ? { transactionConflicts: true } : {}),
+    ...(faults ? { faults } : {}),
     ...(values.persist ? { persistDir: values.persist } : {}),
     ...(values['state-file'] ? { stateFile: values['state-file'] } : {}),
     ...(values['build-dir'] ? { buildDir: values['build-dir'] } : {}),
@@ -71,7 +78,10 @@ export function stateOf(local: LocalStack) {
     pid: process.pid,
     url: local.url,
     lambdaUrl: local.lambdaUrl,
+    /** The emulators themselves: what a test reads and writes through sees no faults. */
     sdkEnvironment: local.emulators.sdkEnvironment,
+    /** With --faults: the endpoint the functions call AWS through, and the injector's counts (GET, FaultCounts). */
+    faults: local.faults ? { endpoint: local.faults.endpoint, countsUrl: `${local.faults.endpoint}${COUNTS_PATH}` } : undefined,
     tables: byLogicalId(local.stack.tables),
     queues: byLogicalId(local.stack.queues),
     topics: byLogicalId(local.stack.topics),
@@ -121,11 +131,15 @@ export function summary(local: LocalStack): string {
   section('Topics', stack.topics.map((topic) => `${topic.name.padEnd(48)} -> ${stack.subscriptions.filter((s) => s.topicArn === topic.arn).map((s) => stack.queueByArn(s.endpoint)?.logicalId ?? s.endpoint).join(', ')}`));
   section('Tables', stack.tables.map((table) => table.name));
   section('Schedules', local.schedules.map((schedule) => `${schedule.expression.padEnd(20)} -> ${schedule.functionLogicalId}${schedule.intervalMs ? '' : ' (cron: not run locally)'}`));
-  const proxied = local.emulators.sdkEnvironment.AWS_ENDPOINT_URL_DYNAMODB;
   section('Emulators', [
-    `DynamoDB Local  ${local.emulators.dynamoEndpoint}${proxied && proxied !== local.emulators.dynamoEndpoint ? `  (functions use ${proxied}, which reports transaction conflicts)` : ''}`,
+    `DynamoDB Local  ${local.emulators.dynamoEndpoint}`,
     `fauxqs SNS/SQS  ${local.emulators.messagingEndpoint}`,
+    ...(local.faults ? [`(the functions and pollers call both through the fault injector at ${local.faults.endpoint})`] : []),
   ]);
+  if (local.faults) {
+    const { seed, rules } = local.faults.injector.counts();
+    section(`Faults (seed ${seed}; windows count seconds from now; counts: GET ${local.faults.endpoint}${COUNTS_PATH})`, rules.map((rule) => rule.text));
+  }
   const ignored = new Map<string, number>();
   for (const resource of stack.ignored) ignored.set(resource.type, (ignored.get(resource.type) ?? 0) + 1);
   if (ignored.size > 0) lines.push(`  Not emulated: ${[...ignored].map(([type, count]) => (count > 1 ? `${type} x${count}` : type)).join(', ')}`);
@@ -140,7 +154,7 @@ async function main(): Promise<void> {
     ...(cli.lambdaPort !== undefined ? { lambdaPort: cli.lambdaPort } : {}),
     parameters: cli.parameters,
     relaxedParameters: cli.relaxedParameters,
-    ...(cli.transactionConflicts ? { transactionConflicts: true } : {}),
+    ...(cli.faults ? { faults: cli.faults } : {}),
     ...(cli.persistDir ? { persistDir: cli.persistDir } : {}),
     ...(cli.buildDir ? { buildDir: resolvePath(cli.buildDir) } : {}),
   });
@@ -164,6 +178,7 @@ async function main(): Promise<void> {
       .stop()
       .then(() => {
         if (cli.stateFile) rmSync(cli.stateFile, { force: true });
+        if (local.faults) process.stdout.write(`${faultReport(local.faults.injector.counts())}\n`);
         process.stdout.write('Stopped.\n');
         process.exit(code);
       })
