@@ -16,7 +16,8 @@
 //
 // A rule applies to the calls (invocations) it matches inside its window (seconds after the stack
 // became ready, [start, end)), from the `fromCall`-th of them on, at most `times` times, each
-// with probability `rate` (default 1). Nothing is injected before the stack is ready.
+// with probability `rate` (default 1). Nothing is injected before the stack is ready. Each rule
+// counts the calls it matched inside its window (`seen`) and the faults it injected.
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { load as parseYaml } from 'js-yaml';
