@@ -256,7 +256,7 @@ export class FunctionPool {
     return this.all.size;
   }
 
-  /** Invokes the function synchronously (RequestResponse); rejects with a FunctionError when it fails. */
+  /** Invokes the function synchronously (RequestResponse); rejects with a FunctionError when it fails, InvocationThrottled when Lambda would not run it. */
   invoke(event: unknown, requestId: string = randomUUID()): Promise<unknown> {
     if (this.stopped) return Promise.reject(new Error(`${this.definition.logicalId} is stopped`));
     const fault = this.options.faults?.invocationFault(this.definition.logicalId, this.inFlight);

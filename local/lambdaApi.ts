@@ -62,6 +62,7 @@ export async function invokeRequest(
   if (invocationType === 'DryRun') return { statusCode: 204 };
   if (invocationType === 'Event') {
     // The pool logs a failure; nobody waits for the result, as with an asynchronous invocation.
+    // Divergence: a throttled one is lost here, where Lambda's event queue would retry it (for up to 6 h).
     pool.invoke(event).catch(() => undefined);
     return { statusCode: 202 };
   }

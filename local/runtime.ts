@@ -83,7 +83,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     enforceParameterConstraints: !options.relaxedParameters,
   });
   const buildDir = options.buildDir ?? join(template.dir, LOCAL_DIR, 'build');
-  if (options.faults) checkFunctionRules(options.faults, Object.values(template.resources).filter((resource) => resource.type === 'AWS::Serverless::Function').map((resource) => resource.logicalId));
+  const functionIds = Object.values(template.resources).filter((resource) => resource.type === 'AWS::Serverless::Function').map((resource) => resource.logicalId);
+  // Refused before anything starts: a rule for a function the template does not have.
+  if (options.faults) checkFunctionRules(options.faults, functionIds);
   const injector = options.faults ? new FaultInjector(options.faults, { log: (line) => sink('faults', line) }) : undefined;
 
   const cleanups: (() => Promise<void>)[] = [];
