@@ -269,7 +269,8 @@ export type GatewayResponseType =
   | 'BAD_REQUEST_PARAMETERS'
   | 'INTEGRATION_FAILURE'
   | 'INTEGRATION_TIMEOUT'
-  | 'API_CONFIGURATION_ERROR';
+  | 'API_CONFIGURATION_ERROR'
+  | 'DEFAULT_5XX';
 
 /** One of API Gateway's own refusals: its response type, the status it has when no gateway response sets one, and $context.error.message. */
 export interface GatewayError {
@@ -293,6 +294,10 @@ export const GATEWAY_ERRORS = {
   lambdaPayloadTooLarge: { type: 'REQUEST_TOO_LARGE', statusCode: 413, message: 'Request Too Long', errorType: 'BadRequestException' },
   // The function failed: an unhandled error, a crash, or its own Timeout.
   functionError: { type: 'INTEGRATION_FAILURE', statusCode: 502, message: 'Internal server error', errorType: 'InternalServerErrorException' },
+  // Lambda refused the invocation (TooManyRequestsException: reserved concurrency reached). The
+  // Lambda developer guide ("Handling Lambda errors with an API Gateway API") gives 500 with the same
+  // body as a function error; AWS names no response type for it, so DEFAULT_5XX's template applies.
+  functionThrottled: { type: 'DEFAULT_5XX', statusCode: 500, message: 'Internal server error', errorType: 'InternalServerErrorException' },
   // No answer within the integration timeout (29 s); the function keeps running.
   integrationTimeout: { type: 'INTEGRATION_TIMEOUT', statusCode: 504, message: 'Endpoint request timed out', errorType: 'InternalServerErrorException' },
   // The function answered something that is not a proxy result ("Malformed Lambda proxy response").

@@ -27,7 +27,7 @@ import {
   type RouteOperation,
 } from './apiGateway';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import type { FunctionRuntime } from './functions';
+import { isThrottled, type FunctionRuntime } from './functions';
 import type { ProvisionedStack } from './provision';
 import { generateApiKey, usagePlanOf, UsagePlanMeter, type UsagePlanLimits } from './usagePlan';
 
@@ -197,9 +197,10 @@ async function integrate(functions: FunctionRuntime, target: RouteOperation, eve
     const answer = fromProxyResult(result);
     if (!answer) log(`${pool.definition.logicalId} returned a malformed proxy response for ${event.httpMethod} ${event.path}`);
     return answer ?? GATEWAY_ERRORS.malformedProxyResponse;
-  } catch {
-    // The pool has logged the function's error; the caller sees only API Gateway's answer.
-    return GATEWAY_ERRORS.functionError;
+  } catch (error) {
+    // The pool has logged the function's error; the caller sees only API Gateway's answer: 502 when
+    // the function failed or timed out, 500 when Lambda refused to run it (a throttle).
+    return isThrottled(error) ? GATEWAY_ERRORS.functionThrottled : GATEWAY_ERRORS.functionError;
   } finally {
     clearTimeout(timer);
   }

@@ -26,6 +26,28 @@ export interface FunctionDefinition {
   events: Record<string, { Type: string; Properties: Record<string, unknown> }>;
 }
 
+/** What Lambda does to an invocation besides running it, when the runtime injects faults (faults.ts). */
+export type InvocationFault = 'throttle' | 'outage' | 'timeout';
+
+export interface InvocationFaults {
+  /** Asked once per invocation; `running` is how many invocations of the function are in flight already. */
+  invocationFault(logicalId: string, running: number): InvocationFault | undefined;
+}
+
+/**
+ * Lambda's refusal of an invocation beyond the function's reserved concurrency: it does not queue,
+ * and the function never runs (the Invoke API's 429 TooManyRequestsException).
+ */
+export class InvocationThrottled extends Error {
+  readonly reason = 'ReservedFunctionConcurrentInvocationLimitExceeded';
+  constructor() {
+    super('Rate Exceeded.');
+    this.name = 'TooManyRequestsException';
+  }
+}
+
+export const isThrottled = (error: unknown): error is InvocationThrottled => error instanceof Error && error.name === 'TooManyRequestsException';
+
 /** How an invocation failed, in Lambda's terms (errorType Sandbox.Timedout for a timeout). */
 export class FunctionError extends Error {
   readonly errorType: string;
@@ -46,6 +68,8 @@ export interface PoolOptions {
   /** Execution environments per function at most; further invocations wait (default 4). */
   maxConcurrency?: number;
   log: LogSink;
+  /** Throttles, outages and overlong invocations to inject; none when absent. */
+  faults?: InvocationFaults;
 }
 
 /** The environment Lambda gives a function: the template's variables, then the reserved ones. */
@@ -103,6 +127,8 @@ interface Invocation {
   event: unknown;
   resolve: (result: unknown) => void;
   reject: (error: Error) => void;
+  /** The handler runs to completion, yet the invocation ends only when its Timeout kills the environment. */
+  runsPastTimeout?: boolean;
 }
 
 /** One execution environment. */
@@ -188,6 +214,8 @@ class Environment {
   private settle(reply: WorkerReply): void {
     const invocation = this.current;
     if (!invocation || !('requestId' in reply) || reply.requestId !== invocation.requestId) return;
+    // Its effects have happened; its caller sees Sandbox.Timedout when the timer ends the environment.
+    if (invocation.runsPastTimeout) return;
     clearTimeout(this.timer);
     this.current = undefined;
     if (reply.type === 'result') invocation.resolve(reply.result);
@@ -213,6 +241,8 @@ export class FunctionPool {
   private readonly all = new Set<Environment>();
   private readonly waiting: Invocation[] = [];
   private readonly maxConcurrency: number;
+  /** Invocations accepted and not yet answered: the function's concurrency, as reserved concurrency counts it. */
+  private inFlight = 0;
   private stopped = false;
 
   constructor(
@@ -226,17 +256,27 @@ export class FunctionPool {
     return this.all.size;
   }
 
-  /** Invokes the function synchronously (RequestResponse); rejects with a FunctionError when it fails. */
+  /** Invokes the function synchronously (RequestResponse); rejects with a FunctionError when it fails, InvocationThrottled when Lambda would not run it. */
   invoke(event: unknown, requestId: string = randomUUID()): Promise<unknown> {
     if (this.stopped) return Promise.reject(new Error(`${this.definition.logicalId} is stopped`));
-    return new Promise((resolve, reject) => {
+    const fault = this.options.faults?.invocationFault(this.definition.logicalId, this.inFlight);
+    if (fault === 'throttle') return Promise.reject(new InvocationThrottled());
+    this.inFlight += 1;
+    return new Promise<unknown>((resolve, reject) => {
       const logFailure = (error: Error) => {
         const detail = error instanceof FunctionError ? `${error.errorType}: ${error.message}` : error.message;
         this.options.log(this.definition.logicalId, `ERROR Invoke Error requestId=${requestId} ${detail}`, 'stderr');
         reject(error);
       };
-      this.waiting.push({ requestId, event, resolve, reject: logFailure });
+      if (fault === 'outage') {
+        // The handler never runs: nothing it would have done happens.
+        logFailure(new FunctionError({ errorType: 'Runtime.ExitError', errorMessage: 'the execution environment is unavailable (an outage injected by --faults)' }));
+        return;
+      }
+      this.waiting.push({ requestId, event, resolve, reject: logFailure, runsPastTimeout: fault === 'timeout' });
       this.dispatch();
+    }).finally(() => {
+      this.inFlight -= 1;
     });
   }
 

@@ -6,11 +6,11 @@
 //   aws lambda invoke --endpoint-url http://127.0.0.1:3001 --function-name OrderSweeperFunction out.json
 //
 // A function is named by its logical id, its local name or its ARN. Invocation types:
-// RequestResponse (default; 200, and X-Amz-Function-Error when the function failed), Event (202,
-// runs in the background) and DryRun (204).
+// RequestResponse (default; 200, and X-Amz-Function-Error when the function failed; 429 when the
+// function is throttled), Event (202, runs in the background) and DryRun (204).
 import { listen, readBody, type RunningServer } from './loopbackServer';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { FunctionError, type FunctionPool } from './functions';
+import { FunctionError, isThrottled, type FunctionPool } from './functions';
 
 export interface InvokableFunctions {
   functions: FunctionPool[];
@@ -62,6 +62,7 @@ export async function invokeRequest(
   if (invocationType === 'DryRun') return { statusCode: 204 };
   if (invocationType === 'Event') {
     // The pool logs a failure; nobody waits for the result, as with an asynchronous invocation.
+    // Divergence: a throttled one is lost here, where Lambda's event queue would retry it (for up to 6 h).
     pool.invoke(event).catch(() => undefined);
     return { statusCode: 202 };
   }
@@ -72,6 +73,7 @@ export async function invokeRequest(
     const result = await pool.invoke(event);
     return { statusCode: 200, headers: version, body: result };
   } catch (error) {
+    if (isThrottled(error)) return { ...serviceError(429, 'TooManyRequestsException', error.message), body: { Type: 'User', message: error.message, Reason: error.reason } };
     const failure =
       error instanceof FunctionError
         ? { errorType: error.errorType, errorMessage: error.message, trace: error.trace }

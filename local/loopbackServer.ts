@@ -1,5 +1,5 @@
-// What the local runtime's HTTP servers (the API, the Lambda Invoke API, the DynamoDB conflict
-// proxy) share: listening on loopback, stopping without waiting for keep-alive clients, reading a body.
+// What the local runtime's HTTP servers (the API, the Lambda Invoke API, the fault proxy) share:
+// listening on loopback, stopping without waiting for keep-alive clients, reading a body.
 import type { IncomingMessage, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 

@@ -3,12 +3,27 @@
 // to be moved to the dead-letter queue by the queue's own redrive policy).
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, type Message, type MessageAttributeValue, type SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent, SQSMessageAttribute, SQSRecord } from 'aws-lambda';
-import type { FunctionDefinition } from './functions';
+import { isThrottled, type FunctionDefinition } from './functions';
 import type { ProvisionedQueue, ProvisionedStack } from './provision';
 
 /** How many batches one event source hands to its function at once, unless ScalingConfig caps it lower. */
 export const DEFAULT_POLLER_CONCURRENCY = 3;
 const LONG_POLL_SECONDS = 20;
+/** SQS's default, for a queue whose template sets none. */
+const DEFAULT_VISIBILITY_TIMEOUT_SECONDS = 30;
+
+// Lambda's "Backoff strategy for failed invocations" (developer guide, SQS error handling): a
+// throttled invocation is retried with backoff until the batch's visibility timeout runs out (then
+// its messages reappear, their receive count one higher), and throttles reduce the concurrency of
+// the event source; a function error leaves the batch to reappear and reduces the concurrency too,
+// except with ReportBatchItemFailures, where Lambda does not scale polling down when invocations
+// fail. AWS publishes neither the intervals nor how fast concurrency falls and recovers: here a
+// retry waits 250 ms, doubling up to 4 s; each back-off takes one lane away (one always stays) and
+// each successful invocation gives one back.
+const THROTTLE_RETRY_FIRST_MS = 250;
+const THROTTLE_RETRY_MAX_MS = 4000;
+/** How often a lane that a back-off took away looks whether it may poll again. */
+const IDLE_LANE_PAUSE_MS = 1000;
 
 export interface SqsEventSource {
   functionLogicalId: string;
@@ -113,14 +128,23 @@ export interface PollerOptions {
 export class SqsPoller {
   private readonly abort = new AbortController();
   private lanes: Promise<void>[] = [];
+  /** Lanes allowed to poll now: fewer after throttles or failures (see the back-off above). */
+  private activeLanes: number;
 
   constructor(
     readonly source: SqsEventSource,
     private readonly options: PollerOptions,
-  ) {}
+  ) {
+    this.activeLanes = source.concurrency;
+  }
 
   start(): void {
-    this.lanes = Array.from({ length: this.source.concurrency }, () => this.lane());
+    this.lanes = Array.from({ length: this.source.concurrency }, (_, index) => this.lane(index));
+  }
+
+  /** How many lanes may poll at the moment. */
+  get concurrency(): number {
+    return this.activeLanes;
   }
 
   /** Stops receiving; batches already handed to the function finish (or fail) on their own. */
@@ -133,17 +157,36 @@ export class SqsPoller {
     return this.abort.signal.aborted;
   }
 
-  private async lane(): Promise<void> {
+  private async lane(index: number): Promise<void> {
     while (!this.stopped) {
+      if (index >= this.activeLanes) {
+        await this.pause(IDLE_LANE_PAUSE_MS);
+        continue;
+      }
       try {
-        const messages = await this.collectBatch();
-        if (messages.length > 0) await this.handle(messages);
+        const { messages, visibleAgainAt } = await this.collectBatch();
+        if (messages.length > 0) await this.handle(messages, visibleAgainAt);
       } catch (error) {
         if (this.stopped) return;
         this.options.log(`polling ${this.source.queue.name} failed: ${(error as Error).message}; retrying in 1 s`);
-        await new Promise((resolve) => setTimeout(resolve, 1000));
+        await this.pause(1000);
       }
     }
+  }
+
+  /** Waits, or less if the poller is stopped meanwhile. */
+  private pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const onAbort = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        this.abort.signal.removeEventListener('abort', onAbort);
+        resolve();
+      }, ms);
+      this.abort.signal.addEventListener('abort', onAbort, { once: true });
+    });
   }
 
   private receive(max: number, waitSeconds: number): Promise<Message[]> {
@@ -162,9 +205,10 @@ export class SqsPoller {
   }
 
   /** One long poll, then more receives while the batch is not full and the batching window is open. */
-  private async collectBatch(): Promise<Message[]> {
+  private async collectBatch(): Promise<{ messages: Message[]; visibleAgainAt: number }> {
     const batch = await this.receive(this.source.batchSize, LONG_POLL_SECONDS);
-    if (batch.length === 0) return batch;
+    const visibleAgainAt = Date.now() + Number(this.source.queue.attributes.VisibilityTimeout ?? DEFAULT_VISIBILITY_TIMEOUT_SECONDS) * 1000;
+    if (batch.length === 0) return { messages: batch, visibleAgainAt };
     const windowEnd = Date.now() + this.source.batchingWindowMs;
     while (batch.length < this.source.batchSize && !this.stopped) {
       const remaining = windowEnd - Date.now();
@@ -173,17 +217,32 @@ export class SqsPoller {
       if (more.length === 0 && remaining < 1000) await new Promise((resolve) => setTimeout(resolve, Math.min(remaining, 50)));
       batch.push(...more);
     }
-    return batch;
+    return { messages: batch, visibleAgainAt };
   }
 
-  private async handle(messages: Message[]): Promise<void> {
-    const records = messages.map((message) => toSqsRecord(message, this.source.queue.arn, this.options.region));
-    let outcome: InvocationOutcome;
-    try {
-      outcome = { ok: true, result: await this.options.invoke({ Records: records }) };
-    } catch (error) {
-      outcome = { ok: false, error: error as Error };
+  /** Invokes the function with a batch; a throttled invocation is tried again while the batch is still invisible. */
+  private async invoke(records: SQSRecord[], visibleAgainAt: number): Promise<InvocationOutcome> {
+    for (let delay = THROTTLE_RETRY_FIRST_MS; ; delay = Math.min(2 * delay, THROTTLE_RETRY_MAX_MS)) {
+      try {
+        const result = await this.options.invoke({ Records: records });
+        this.activeLanes = Math.min(this.source.concurrency, this.activeLanes + 1);
+        return { ok: true, result };
+      } catch (error) {
+        const throttled = isThrottled(error);
+        if (throttled || !this.source.reportBatchItemFailures) this.activeLanes = Math.max(1, this.activeLanes - 1);
+        if (!throttled || this.stopped) return { ok: false, error: error as Error };
+        if (Date.now() + delay >= visibleAgainAt) {
+          this.options.log(`${records.length} record(s) stayed throttled until their visibility timeout; ${this.source.queue.name} delivers them again`);
+          return { ok: false, error: error as Error };
+        }
+        await this.pause(delay);
+      }
     }
+  }
+
+  private async handle(messages: Message[], visibleAgainAt: number): Promise<void> {
+    const records = messages.map((message) => toSqsRecord(message, this.source.queue.arn, this.options.region));
+    const outcome = await this.invoke(records, visibleAgainAt);
     const done = recordsToDelete(records, outcome, this.source.reportBatchItemFailures);
     for (let start = 0; start < done.length; start += 10) {
       const entries = done.slice(start, start + 10).map((record, index) => ({ Id: String(index), ReceiptHandle: record.receiptHandle }));

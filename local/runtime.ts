@@ -5,14 +5,16 @@
 //   const local = await startLocalStack({ port: 0, parameters: { MaxReceiveCount: '2' } });
 //   local.url, local.stack (provision.ts), local.functions.get('ShipOrderFunction').invoke(event)
 //   lambdaPort: 0 also serves the Lambda Invoke API (lambdaApi.ts) at local.lambdaUrl
+//   faults: { seed, rules } injects AWS's failure modes (faults.ts); counts: local.faults.injector.counts()
 //   await local.stop();   // API, schedules, pollers, workers, emulators (and DynamoDB Local's JVM)
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { createRequire } from 'node:module';
 import { join, resolve as resolvePath } from 'node:path';
 import type { ContractLookup } from './apiGateway';
 import { localApi, startApiServer, type ApiKey, type LocalApi, type RunningApi } from './apiServer';
+import { startAwsProxy, throughProxy } from './awsProxy';
+import { checkFunctionRules, FaultInjector, type FaultConfig } from './faults';
 import { startLambdaApi } from './lambdaApi';
-import { startConflictProxy } from './transactionConflicts';
 import { buildFunctions, buildRuntimeModule, LOCAL_DIR } from './build';
 import { LOCAL_CREDENTIALS, startEmulators, type Emulators } from './emulators';
 import { functionDefinitions, FunctionRuntime } from './functions';
@@ -33,10 +35,10 @@ export interface LocalStackOptions {
   stackName?: string;
   /** 0 picks a free port. */
   port?: number;
-  /** Report transaction conflicts as DynamoDB does, which DynamoDB Local never does (transactionConflicts.ts). */
-  transactionConflicts?: boolean;
   /** Enforce API keys and the usage plan as the deployed API does (apiServer.ts); off, the API takes any request. */
   apiKeys?: boolean;
+  /** Faults to inject into the functions' AWS calls and invocations, from the moment the stack is ready (faults.ts). */
+  faults?: FaultConfig;
   /** Also serve the Lambda Invoke API (as `sam local start-lambda`) on this port; 0 picks a free one. */
   lambdaPort?: number;
   host?: string;
@@ -63,6 +65,8 @@ export interface LocalStack {
   functions: FunctionRuntime;
   pollers: SqsPoller[];
   schedules: ScheduleSource[];
+  /** When faults are injected: the proxy the functions and pollers call AWS through, and the injector (its counts). */
+  faults?: { endpoint: string; injector: FaultInjector };
   startupMs: number;
   stop(): Promise<void>;
 }
@@ -83,6 +87,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     enforceParameterConstraints: !options.relaxedParameters,
   });
   const buildDir = options.buildDir ?? join(template.dir, LOCAL_DIR, 'build');
+  const functionIds = Object.values(template.resources).filter((resource) => resource.type === 'AWS::Serverless::Function').map((resource) => resource.logicalId);
+  // Refused before anything starts: a rule for a function the template does not have.
+  if (options.faults) checkFunctionRules(options.faults, functionIds);
+  const injector = options.faults ? new FaultInjector(options.faults, { log: (line) => sink('faults', line) }) : undefined;
 
   const cleanups: (() => Promise<void>)[] = [];
   const stopAll = async () => {
@@ -108,23 +116,28 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     if (emulatorsResult.status === 'fulfilled') cleanups.push(() => emulatorsResult.value.stop());
     if (emulatorsResult.status === 'rejected') throw emulatorsResult.reason;
     if (buildResult.status === 'rejected') throw buildResult.reason;
-    let emulators = emulatorsResult.value;
+    const emulators = emulatorsResult.value;
     const [built, workerScript, contract] = buildResult.value;
-    if (options.transactionConflicts) {
-      const proxy = await startConflictProxy(emulators.dynamoEndpoint, (line) => sink('dynamodb', line));
-      cleanups.push(() => proxy.stop());
-      // The functions (and whoever reads the state) reach DynamoDB through the proxy.
-      emulators = { ...emulators, sdkEnvironment: { ...emulators.sdkEnvironment, AWS_ENDPOINT_URL_DYNAMODB: proxy.endpoint } };
-    }
+    // The functions and the pollers (Lambda's own SQS client) reach AWS through the injector; provisioning goes direct.
+    const proxy = injector && (await startAwsProxy(emulators, injector));
+    if (proxy) cleanups.push(() => proxy.stop());
 
     const stack = await provision(template, emulators);
-    const definitions = functionDefinitions(stack, built, emulators.sdkEnvironment);
-    const functions = new FunctionRuntime(definitions, { workerScript, log: sink, maxConcurrency: options.functionConcurrency, compileCacheDir: join(buildDir, '.compile-cache') });
+    const definitions = functionDefinitions(stack, built, emulators.sdkEnvironment).map((definition) =>
+      proxy ? { ...definition, environment: throughProxy(definition.environment, emulators, proxy.endpoint) } : definition,
+    );
+    const functions = new FunctionRuntime(definitions, {
+      workerScript,
+      log: sink,
+      maxConcurrency: options.functionConcurrency,
+      compileCacheDir: join(buildDir, '.compile-cache'),
+      ...(injector ? { faults: injector } : {}),
+    });
     cleanups.push(() => functions.stop());
     // Every function's init phase now, so the first order does not pay for cold starts.
     await functions.warm();
 
-    const sqs = new SQSClient({ region: template.region, credentials: LOCAL_CREDENTIALS, endpoint: emulators.messagingEndpoint, useQueueUrlAsEndpoint: false });
+    const sqs = new SQSClient({ region: template.region, credentials: LOCAL_CREDENTIALS, endpoint: proxy?.endpoint ?? emulators.messagingEndpoint, useQueueUrlAsEndpoint: false });
     cleanups.push(async () => sqs.destroy());
     const pollers = sqsEventSources(stack, definitions, options.pollerConcurrency ?? DEFAULT_POLLER_CONCURRENCY).map(
       (source) =>
@@ -166,6 +179,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       cleanups.push(() => (running as RunningApi).close());
     }
 
+    // Ready: fault windows count from here.
+    injector?.arm();
     return {
       url: running?.url ?? '',
       ...(running?.apiKey ? { apiKey: running.apiKey } : {}),
@@ -176,6 +191,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       functions,
       pollers,
       schedules,
+      ...(proxy && injector ? { faults: { endpoint: proxy.endpoint, injector } } : {}),
       startupMs: Date.now() - started,
       stop: stopAll,
     };

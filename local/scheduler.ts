@@ -58,7 +58,10 @@ export interface SchedulerOptions {
   invoke: (source: ScheduleSource, event: ScheduledEvent) => Promise<unknown>;
 }
 
-/** Runs the rate() schedules until stopped; a failed run is logged by the pool and not retried. */
+/**
+ * Runs the rate() schedules until stopped; a failed run is logged by the pool and not retried.
+ * Divergence: neither is a throttled one (--faults), which Lambda's event queue would retry.
+ */
 export function startSchedules(sources: ScheduleSource[], options: SchedulerOptions): { stop(): Promise<void> } {
   const running = new Set<Promise<unknown>>();
   const timers = sources

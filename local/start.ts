@@ -4,7 +4,9 @@
 //   --persist DIR       keep DynamoDB and SNS/SQS data in DIR between runs
 //   --param Name=Value  template parameter override (repeatable)
 //   --relaxed-params    accept parameter values outside the template's constraints
+//   --faults SPEC       inject AWS's failure modes: a .yaml/.json file or the inline form (faults.ts)
 //   --transaction-conflicts  report DynamoDB transaction conflicts, which DynamoDB Local never does
+//                       (shorthand for the fault rule `dynamodb:* transaction-conflict`)
 //   --api-keys          require the API key as the deployed API does (a key made at startup, printed
 //                       and in the state file), throttled and capped by the template's usage plan
 //   --state-file FILE   write the endpoints, queue URLs and table names as JSON once ready
@@ -13,6 +15,8 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, resolve as resolvePath } from 'node:path';
 import { parseArgs } from 'node:util';
+import { COUNTS_PATH } from './awsProxy';
+import { faultReport, readFaultSpec, type FaultConfig } from './faults';
 import { startLocalStack, type LocalStack } from './runtime';
 import type { UsagePlanLimits } from './usagePlan';
 
@@ -22,8 +26,8 @@ export interface CliOptions {
   persistDir?: string;
   parameters: Record<string, string>;
   relaxedParameters: boolean;
-  transactionConflicts?: boolean;
   apiKeys?: boolean;
+  faults?: FaultConfig;
   stateFile?: string;
   buildDir?: string;
   parentPid?: number;
@@ -38,6 +42,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
       persist: { type: 'string' },
       param: { type: 'string', multiple: true },
       'relaxed-params': { type: 'boolean' },
+      faults: { type: 'string' },
       'transaction-conflicts': { type: 'boolean' },
       'api-keys': { type: 'boolean' },
       'state-file': { type: 'string' },
@@ -56,13 +61,15 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
     if (separator <= 0) throw new Error(`--param ${pair}: expected Name=Value`);
     parameters[pair.slice(0, separator)] = pair.slice(separator + 1);
   }
+  let faults = values.faults === undefined ? undefined : readFaultSpec(values.faults);
+  if (values['transaction-conflicts']) faults = { seed: faults?.seed ?? 1, rules: [...(faults?.rules ?? []), { operation: 'dynamodb:*', kind: 'transaction-conflict' }] };
   return {
     port,
     parameters,
     relaxedParameters: values['relaxed-params'] === true,
     ...(lambdaPort !== undefined ? { lambdaPort } : {}),
-    ...(values['transaction-conflicts'] ? { transactionConflicts: true } : {}),
     ...(values['api-keys'] ? { apiKeys: true } : {}),
+    ...(faults ? { faults } : {}),
     ...(values.persist ? { persistDir: values.persist } : {}),
     ...(values['state-file'] ? { stateFile: values['state-file'] } : {}),
     ...(values['build-dir'] ? { buildDir: values['build-dir'] } : {}),
@@ -78,7 +85,10 @@ export function stateOf(local: LocalStack) {
     url: local.url,
     lambdaUrl: local.lambdaUrl,
     apiKey: local.apiKey?.value,
+    /** The emulators themselves: what a test reads and writes through sees no faults. */
     sdkEnvironment: local.emulators.sdkEnvironment,
+    /** With --faults: the endpoint the functions call AWS through, and the injector's counts (GET, FaultCounts). */
+    faults: local.faults ? { endpoint: local.faults.endpoint, countsUrl: `${local.faults.endpoint}${COUNTS_PATH}` } : undefined,
     tables: byLogicalId(local.stack.tables),
     queues: byLogicalId(local.stack.queues),
     topics: byLogicalId(local.stack.topics),
@@ -135,11 +145,15 @@ export function summary(local: LocalStack): string {
   section('Topics', stack.topics.map((topic) => `${topic.name.padEnd(48)} -> ${stack.subscriptions.filter((s) => s.topicArn === topic.arn).map((s) => stack.queueByArn(s.endpoint)?.logicalId ?? s.endpoint).join(', ')}`));
   section('Tables', stack.tables.map((table) => table.name));
   section('Schedules', local.schedules.map((schedule) => `${schedule.expression.padEnd(20)} -> ${schedule.functionLogicalId}${schedule.intervalMs ? '' : ' (cron: not run locally)'}`));
-  const proxied = local.emulators.sdkEnvironment.AWS_ENDPOINT_URL_DYNAMODB;
   section('Emulators', [
-    `DynamoDB Local  ${local.emulators.dynamoEndpoint}${proxied && proxied !== local.emulators.dynamoEndpoint ? `  (functions use ${proxied}, which reports transaction conflicts)` : ''}`,
+    `DynamoDB Local  ${local.emulators.dynamoEndpoint}`,
     `fauxqs SNS/SQS  ${local.emulators.messagingEndpoint}`,
+    ...(local.faults ? [`(the functions and pollers call both through the fault injector at ${local.faults.endpoint})`] : []),
   ]);
+  if (local.faults) {
+    const { seed, rules } = local.faults.injector.counts();
+    section(`Faults (seed ${seed}; windows count seconds from now; counts: GET ${local.faults.endpoint}${COUNTS_PATH})`, rules.map((rule) => rule.text));
+  }
   const ignored = new Map<string, number>();
   for (const resource of stack.ignored) ignored.set(resource.type, (ignored.get(resource.type) ?? 0) + 1);
   if (ignored.size > 0) lines.push(`  Not emulated: ${[...ignored].map(([type, count]) => (count > 1 ? `${type} x${count}` : type)).join(', ')}`);
@@ -154,8 +168,8 @@ async function main(): Promise<void> {
     ...(cli.lambdaPort !== undefined ? { lambdaPort: cli.lambdaPort } : {}),
     parameters: cli.parameters,
     relaxedParameters: cli.relaxedParameters,
-    ...(cli.transactionConflicts ? { transactionConflicts: true } : {}),
     ...(cli.apiKeys ? { apiKeys: true } : {}),
+    ...(cli.faults ? { faults: cli.faults } : {}),
     ...(cli.persistDir ? { persistDir: cli.persistDir } : {}),
     ...(cli.buildDir ? { buildDir: resolvePath(cli.buildDir) } : {}),
   });
@@ -179,6 +193,7 @@ async function main(): Promise<void> {
       .stop()
       .then(() => {
         if (cli.stateFile) rmSync(cli.stateFile, { force: true });
+        if (local.faults) process.stdout.write(`${faultReport(local.faults.injector.counts())}\n`);
         process.stdout.write('Stopped.\n');
         process.exit(code);
       })

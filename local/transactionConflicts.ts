@@ -1,6 +1,6 @@
 // DynamoDB Local runs one request after another, so it never reports the transaction conflicts
-// that DynamoDB reports when requests touch the same item at the same time. This proxy in front of
-// it does, by DynamoDB's rules ("Transaction conflict handling" in its developer guide), so that
+// that DynamoDB reports when requests touch the same item at the same time. This emulation does, by
+// DynamoDB's rules ("Transaction conflict handling" in its developer guide), so that
 // code under contention meets locally what it meets on AWS:
 //
 // - a TransactWriteItems that includes an item a running TransactWriteItems, PutItem, UpdateItem
@@ -9,10 +9,10 @@
 // - a PutItem, UpdateItem or DeleteItem of an item a running TransactWriteItems includes fails
 //   with TransactionConflictException.
 //
-// Every other request passes through unchanged. `npm start -- --transaction-conflicts` turns it on.
-import { listen, readBody } from './loopbackServer';
+// It is the `transaction-conflict` kind of the fault injector (faults.ts), applied by awsProxy.ts to
+// the calls its rules match; `npm start -- --transaction-conflicts` is the shorthand for such a rule
+// on every DynamoDB operation.
 import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from './emulators';
 
 type AttributeValue = Record<string, unknown>;
@@ -24,22 +24,14 @@ interface WriteTarget {
   Item?: Key;
 }
 
-interface Write {
+export interface Write {
   /** A running transaction, or a single-item write. */
   transaction: boolean;
   /** `table|key` of each item it writes, in request order (a transaction's items by index). */
   items: string[];
 }
 
-export interface ConflictProxy {
-  endpoint: string;
-  /** Requests refused so far because of a conflict. */
-  readonly conflicts: number;
-  stop(): Promise<void>;
-}
-
 const SINGLE_WRITES = new Set(['PutItem', 'UpdateItem', 'DeleteItem']);
-const JSON_TYPE = 'application/x-amz-json-1.0';
 
 /** The item a write names, as one string: its table and its key attributes in name order. */
 export function itemId(table: string, key: Key): string {
@@ -74,7 +66,8 @@ export function conflictsOf(write: Write, running: Iterable<Write>): Set<number>
   return conflicting;
 }
 
-function conflictAnswer(write: Write, conflicting: Set<number>): { statusCode: number; body: object } {
+/** DynamoDB's answer to a refused write: the error type and, for a transaction, a reason per item. */
+export function conflictAnswer(write: Write, conflicting: Set<number>): { statusCode: number; body: object } {
   if (!write.transaction) {
     return { statusCode: 400, body: { __type: 'com.amazonaws.dynamodb.v20120810#TransactionConflictException', message: 'Transaction is ongoing for the item' } };
   }
@@ -89,81 +82,45 @@ function conflictAnswer(write: Write, conflicting: Set<number>): { statusCode: n
   };
 }
 
-export async function startConflictProxy(target: string, log: (line: string) => void = () => undefined): Promise<ConflictProxy> {
-  const targetUrl = new URL(target);
-  const dynamo = new DynamoDBClient({ endpoint: target, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
-  const keySchemas = new Map<string, Promise<string[]>>();
-  const keyNames = (table: string): Promise<string[]> => {
-    if (!keySchemas.has(table)) {
-      const names = dynamo.send(new DescribeTableCommand({ TableName: table })).then(({ Table }) => (Table?.KeySchema ?? []).map((key) => key.AttributeName ?? ''));
-      names.catch(() => keySchemas.delete(table));
-      keySchemas.set(table, names);
-    }
-    return keySchemas.get(table) as Promise<string[]>;
-  };
-  const running = new Set<Write>();
-  let conflicts = 0;
+/** The writes DynamoDB is running, and the items each holds: what a new write may collide with. */
+export class RunningWrites {
+  private readonly dynamo: DynamoDBClient;
+  private readonly keySchemas = new Map<string, Promise<string[]>>();
+  private readonly running = new Set<Write>();
 
-  function forward(request: IncomingMessage, body: Buffer, response: ServerResponse): Promise<void> {
-    return new Promise((resolve) => {
-      const upstream = httpRequest(
-        { host: targetUrl.hostname, port: targetUrl.port, method: request.method, path: request.url, headers: { ...request.headers, 'content-length': String(body.length) } },
-        (answer) => {
-          response.writeHead(answer.statusCode ?? 502, answer.headers);
-          answer.pipe(response);
-          answer.on('end', () => resolve());
-          answer.on('error', () => resolve());
-        },
-      );
-      upstream.on('error', () => {
-        response.destroy();
-        resolve();
-      });
-      upstream.end(body);
-    });
+  constructor(dynamoEndpoint: string) {
+    this.dynamo = new DynamoDBClient({ endpoint: dynamoEndpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
   }
 
-  async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
-    const body = await readBody(request);
-    const operation = String(request.headers['x-amz-target'] ?? '').split('.').pop() ?? '';
-    let write: Write | undefined;
+  /** The items a request writes; undefined for a read, or a request that cannot be read (DynamoDB Local's to answer). */
+  async writeOf(operation: string, body: Buffer): Promise<Write | undefined> {
     try {
-      write = await writesOf(operation, JSON.parse(body.toString('utf8') || '{}') as Record<string, unknown>, keyNames);
+      return await writesOf(operation, JSON.parse(body.toString('utf8') || '{}') as Record<string, unknown>, (table) => this.keyNames(table));
     } catch {
-      // A request this proxy cannot read is DynamoDB Local's to answer.
-    }
-    if (write) {
-      const conflicting = conflictsOf(write, running);
-      if (conflicting.size > 0) {
-        conflicts++;
-        log(`${operation} refused with a transaction conflict (${[...conflicting].map((index) => write.items[index]).join(', ')})`);
-        const answer = conflictAnswer(write, conflicting);
-        const payload = Buffer.from(JSON.stringify(answer.body));
-        response.writeHead(answer.statusCode, { 'Content-Type': JSON_TYPE, 'Content-Length': String(payload.length), 'x-amzn-RequestId': 'local-conflict' });
-        response.end(payload);
-        return;
-      }
-      running.add(write);
-    }
-    try {
-      await forward(request, body, response);
-    } finally {
-      if (write) running.delete(write);
+      return undefined;
     }
   }
 
-  const server = createServer((request, response) => {
-    handle(request, response).catch(() => response.destroy());
-  });
-  const listening = await listen(server, 0, '127.0.0.1');
-  return {
-    endpoint: listening.url,
-    get conflicts() {
-      return conflicts;
-    },
-    stop: () => {
-      dynamo.destroy();
-      return listening.close();
-    },
-  };
+  conflictsOf(write: Write): Set<number> {
+    return conflictsOf(write, this.running);
+  }
+
+  /** Holds the write's items until the returned release is called (when DynamoDB Local has answered). */
+  begin(write: Write): () => void {
+    this.running.add(write);
+    return () => this.running.delete(write);
+  }
+
+  stop(): void {
+    this.dynamo.destroy();
+  }
+
+  private keyNames(table: string): Promise<string[]> {
+    if (!this.keySchemas.has(table)) {
+      const names = this.dynamo.send(new DescribeTableCommand({ TableName: table })).then(({ Table }) => (Table?.KeySchema ?? []).map((key) => key.AttributeName ?? ''));
+      names.catch(() => this.keySchemas.delete(table));
+      this.keySchemas.set(table, names);
+    }
+    return this.keySchemas.get(table) as Promise<string[]>;
+  }
 }

@@ -127,7 +127,7 @@ describe(`${planned.length} orders from ${SIZE.customers} customers, fired at on
 
     const rejectedFor = (pattern: RegExp) => rejected.filter((order) => pattern.test(lastLog(order))).length;
     // The premise: shipments did collide (and were retried), as they do on AWS.
-    const conflicts = stack.transactionConflicts();
+    const conflicts = await stack.transactionConflicts();
     expect(conflicts).toBeGreaterThan(0);
     recordSummary('contention', {
       orders: planned.length,

@@ -235,7 +235,7 @@ describe('every message delivered twice or more, early, late and at the same ins
       duplicated: { shipped: count(duplicated, 'SHIPPED'), rejected: count(duplicated, 'REJECTED') },
       endingsDiffering: duplicated.endings.filter((ending, index) => ending !== plain.endings[index]).length,
       balancesDiffering: duplicated.balances.filter((balance, index) => balance !== plain.balances[index]).length,
-      transactionConflicts: stack.transactionConflicts(),
+      transactionConflicts: await stack.transactionConflicts(),
       deadLetters: dead.length,
     });
   }, 600_000);

@@ -1,14 +1,15 @@
 // Starts the whole local stack (`npm start`) as a child process of its own, with the template
 // parameters a guarantee needs, and gives the test what it needs to reach it: HTTP, the emulators'
-// SDK clients, the Lambda Invoke API. `kill()` ends it the hard way (SIGKILL to the whole process
-// group, DynamoDB Local's JVM included); `stop()` the way Ctrl-C would.
+// SDK clients, the Lambda Invoke API, the fault injector's counts. `kill()` ends it the hard way
+// (SIGKILL to the whole process group, DynamoDB Local's JVM included); `stop()` the way Ctrl-C would.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import type { FaultConfig, FaultCounts } from '../../../local/faults';
 import type { stateOf } from '../../../local/start';
 
 export type StackState = ReturnType<typeof stateOf>;
@@ -27,6 +28,8 @@ export interface StackOptions {
   persistDir?: string;
   /** Have DynamoDB report transaction conflicts, as it does on AWS (`--transaction-conflicts`). */
   transactionConflicts?: boolean;
+  /** Faults to inject, as a `--faults` file holds them (local/faults.ts); windows count from the stack's start. */
+  faults?: FaultConfig;
 }
 
 export interface Clients {
@@ -67,6 +70,11 @@ export class StackProcess {
     for (const [name, value] of Object.entries(options.parameters ?? {})) args.push('--param', `${name}=${value}`);
     if (options.relaxedParameters) args.push('--relaxed-params');
     if (options.transactionConflicts) args.push('--transaction-conflicts');
+    if (options.faults) {
+      const faultFile = join(dir, 'faults.json');
+      writeFileSync(faultFile, JSON.stringify(options.faults, null, 2));
+      args.push('--faults', faultFile);
+    }
     if (options.persistDir) args.push('--persist', options.persistDir);
     // --parent-pid: an interrupted test run must not leave the stack (and its JVM) behind.
     args.push('--state-file', stateFile, '--build-dir', join(dir, 'build'), '--parent-pid', String(process.pid));
@@ -135,9 +143,18 @@ export class StackProcess {
     return must(this.state.topics[logicalId], logicalId).arn;
   }
 
-  /** How many DynamoDB requests the stack's conflict emulation has refused so far (its log says each). */
-  transactionConflicts(): number {
-    return readFileSync(this.logFile, 'utf8').split('\n').filter((line) => line.includes('refused with a transaction conflict')).length;
+  /** Per fault rule, the calls (invocations) it matched and the faults it injected so far. */
+  async faultCounts(): Promise<FaultCounts> {
+    if (!this.state.faults) throw new Error(`The stack ${this.options.name} injects no faults`);
+    const response = await fetch(this.state.faults.countsUrl);
+    if (response.status !== 200) throw new Error(`${this.state.faults.countsUrl} answered ${response.status}`);
+    return (await response.json()) as FaultCounts;
+  }
+
+  /** How many DynamoDB requests the stack's conflict emulation has refused so far. */
+  async transactionConflicts(): Promise<number> {
+    const { rules } = await this.faultCounts();
+    return rules.filter(({ rule }) => rule.kind === 'transaction-conflict').reduce((sum, { injected }) => sum + injected, 0);
   }
 
   /** Invokes a function once through the local Lambda Invoke API; throws if it failed. */

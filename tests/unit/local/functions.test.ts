@@ -1,8 +1,9 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildRuntimeModule, esbuildOptions } from '../../../local/build';
-import { FunctionError, FunctionPool, functionDefinitions, type FunctionDefinition } from '../../../local/functions';
+import { FaultInjector, type FaultRule } from '../../../local/faults';
+import { FunctionError, FunctionPool, functionDefinitions, InvocationThrottled, type FunctionDefinition, type PoolOptions } from '../../../local/functions';
 import type { ProvisionedStack } from '../../../local/provision';
 import { createResolver, loadTemplate, placeholderResource, type PhysicalResources } from '../../../local/template';
 
@@ -75,6 +76,11 @@ exports.handler = async (event, context) => {
 };`,
     'callback.js': 'exports.handler = (event, context, callback) => callback(null, "called back");',
     'initFails.js': 'throw new Error("GREETING is not set");',
+    'effect.js': `exports.handler = async (event) => {
+  if (event.waitMs) await new Promise((resolve) => setTimeout(resolve, event.waitMs));
+  require('node:fs').writeFileSync(event.file, 'done');
+  return 'done';
+};`,
   };
 
   const definitionFor = (file: string): FunctionDefinition => ({
@@ -88,8 +94,8 @@ exports.handler = async (event, context) => {
     events: {},
   });
   const pools: FunctionPool[] = [];
-  const pool = (file: string) => {
-    const created = new FunctionPool(definitionFor(file), { workerScript, log: () => undefined, maxConcurrency: 2 });
+  const pool = (file: string, options: Partial<PoolOptions> = {}) => {
+    const created = new FunctionPool(definitionFor(file), { workerScript, log: () => undefined, maxConcurrency: 2, ...options });
     pools.push(created);
     return created;
   };
@@ -148,5 +154,44 @@ exports.handler = async (event, context) => {
     const echo = pool('echo.js');
     await echo.stop();
     await expect(echo.invoke({})).rejects.toThrow(/stopped/);
+  });
+
+  describe('with faults injected', () => {
+    const withFaults = (file: string, ...rules: FaultRule[]) => {
+      const injector = new FaultInjector({ seed: 1, rules });
+      injector.arm();
+      return pool(file, { faults: injector });
+    };
+    const effect = (name: string) => join(dir, `${name}-${Math.random().toString(36).slice(2)}`);
+
+    it('throttles an invocation beyond the reserved concurrency at once, without running it', async () => {
+      const capped = withFaults('effect.js', { function: 'Echo', kind: 'reserved-concurrency', concurrency: 1 });
+      const [running, beyond] = [effect('running'), effect('beyond')];
+      const first = capped.invoke({ file: running, waitMs: 300 });
+      await expect(capped.invoke({ file: beyond })).rejects.toBeInstanceOf(InvocationThrottled);
+      await expect(first).resolves.toBe('done');
+      expect([existsSync(running), existsSync(beyond)]).toEqual([true, false]);
+      await expect(capped.invoke({ file: effect('after') })).resolves.toBe('done');
+    });
+
+    it('fails every invocation of an outage as a function error, without running the handler', async () => {
+      const down = withFaults('effect.js', { function: 'Echo', kind: 'outage' });
+      const file = effect('outage');
+      await expect(down.invoke({ file })).rejects.toMatchObject({ errorType: 'Runtime.ExitError' });
+      expect(existsSync(file)).toBe(false);
+    });
+
+    it('lets an invocation run past its Timeout: its effects happen, its caller sees Sandbox.Timedout', async () => {
+      const late = withFaults('effect.js', { function: 'Echo', kind: 'timeout', times: 1 });
+      const file = effect('timeout');
+      await expect(late.invoke({ file })).rejects.toMatchObject({ errorType: 'Sandbox.Timedout', message: 'Task timed out after 1.00 seconds' });
+      expect(existsSync(file)).toBe(true);
+      await expect(late.invoke({ file: effect('next') })).resolves.toBe('done');
+    });
+
+    it('leaves other functions alone', async () => {
+      const other = withFaults('echo.js', { function: 'SomethingElse', kind: 'outage' });
+      await expect(other.invoke({})).resolves.toMatchObject({ calls: 1 });
+    });
   });
 });

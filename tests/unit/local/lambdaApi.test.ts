@@ -1,4 +1,4 @@
-import { FunctionError, type FunctionPool } from '../../../local/functions';
+import { FunctionError, InvocationThrottled, type FunctionPool } from '../../../local/functions';
 import { invokeRequest, startLambdaApi, type InvokableFunctions } from '../../../local/lambdaApi';
 import { parseCli } from '../../../local/start';
 
@@ -13,7 +13,10 @@ const sweeper = pool('OrderSweeperFunction', async () => ({ rejected: 2, shippin
 const failing = pool('ShipOrderFunction', async () => {
   throw new FunctionError({ errorType: 'TypeError', errorMessage: 'boom', stack: ['at handler'] });
 });
-const runtime: InvokableFunctions = { functions: [sweeper, failing] };
+const throttled = pool('StockCheckerFunction', async () => {
+  throw new InvocationThrottled();
+});
+const runtime: InvokableFunctions = { functions: [sweeper, failing, throttled] };
 
 const post = (path: string, body = '', headers: Record<string, string> = {}) => invokeRequest(runtime, { method: 'POST', path, headers, body: Buffer.from(body) });
 const invocations = (name: string) => `/2015-03-31/functions/${encodeURIComponent(name)}/invocations`;
@@ -44,6 +47,14 @@ describe('the local Lambda Invoke API', () => {
     expect(answer.statusCode).toBe(200);
     expect(answer.headers?.['X-Amz-Function-Error']).toBe('Unhandled');
     expect(answer.body).toEqual({ errorType: 'TypeError', errorMessage: 'boom', trace: ['at handler'] });
+  });
+
+  it('answers a throttled invocation as Lambda does: 429 TooManyRequestsException with its reason', async () => {
+    expect(await post(invocations('StockCheckerFunction'))).toEqual({
+      statusCode: 429,
+      headers: { 'x-amzn-ErrorType': 'TooManyRequestsException' },
+      body: { Type: 'User', message: 'Rate Exceeded.', Reason: 'ReservedFunctionConcurrentInvocationLimitExceeded' },
+    });
   });
 
   it('answers an Event invocation with 202 without waiting, and a DryRun with 204 without running', async () => {

@@ -1,6 +1,7 @@
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, SQSClient, type Message } from '@aws-sdk/client-sqs';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
+import { FunctionError, InvocationThrottled } from '../../../local/functions';
 import { recordsToDelete, SqsPoller, toSqsRecord, type SqsEventSource } from '../../../local/poller';
 
 const queueArn = 'arn:aws:sqs:us-east-1:000000000000:work';
@@ -135,5 +136,95 @@ describe('SqsPoller', () => {
     sqs.on(ReceiveMessageCommand).rejectsOnce(new Error('connection refused')).resolvesOnce({ Messages: [message('a')] }).callsFake(emptyLongPoll);
     const events = await pollUntilInvoked(1, async () => null);
     expect(events).toHaveLength(1);
+  });
+
+  describe('when the function is throttled or fails', () => {
+    const visibleFor = (seconds: number, overrides: Partial<SqsEventSource> = {}): SqsEventSource => ({
+      ...source,
+      queue: { ...source.queue, attributes: { VisibilityTimeout: String(seconds) } },
+      ...overrides,
+    });
+
+    /** Runs a poller until `done` says so (asked after every invocation and every receive), then stops it. */
+    async function pollUntil(eventSource: SqsEventSource, invoke: (event: SQSEvent, poller: SqsPoller) => Promise<unknown>, done: () => boolean): Promise<SqsPoller> {
+      let finish: () => void = () => undefined;
+      const finished = new Promise<void>((resolve) => (finish = resolve));
+      const check = () => done() && setImmediate(finish);
+      const poller: SqsPoller = new SqsPoller(eventSource, {
+        sqs: new SQSClient({ region: 'us-east-1' }),
+        region: 'us-east-1',
+        log: () => undefined,
+        invoke: (event) => invoke(event, poller).finally(check),
+      });
+      sqs.on(ReceiveMessageCommand).resolvesOnce({ Messages: [message('a'), message('b')] }).callsFake(async () => {
+        check();
+        return emptyLongPoll();
+      });
+      poller.start();
+      await finished;
+      await poller.stop();
+      return poller;
+    }
+
+    it('hands a throttled batch to the function again, the same records, until it runs, and then deletes it', async () => {
+      const events: SQSEvent[] = [];
+      await pollUntil(
+        visibleFor(60),
+        async (event) => {
+          events.push(event);
+          if (events.length <= 2) throw new InvocationThrottled();
+          return { batchItemFailures: [] };
+        },
+        () => sqs.commandCalls(DeleteMessageBatchCommand).length > 0,
+      );
+      expect(events.map((event) => event.Records.map((record) => record.messageId))).toEqual([
+        ['a', 'b'],
+        ['a', 'b'],
+        ['a', 'b'],
+      ]);
+      expect(sqs.commandCalls(DeleteMessageBatchCommand)[0]?.args[0].input.Entries?.map((entry) => entry.ReceiptHandle)).toEqual(['handle-a', 'handle-b']);
+    });
+
+    it('leaves a throttled batch on the queue once its visibility timeout has run out', async () => {
+      let invocations = 0;
+      await pollUntil(
+        visibleFor(0),
+        async () => {
+          invocations += 1;
+          throw new InvocationThrottled();
+        },
+        () => invocations > 0 && sqs.commandCalls(ReceiveMessageCommand).length > 1,
+      );
+      expect(invocations).toBe(1);
+      expect(sqs.commandCalls(DeleteMessageBatchCommand)).toHaveLength(0);
+    });
+
+    it('polls with fewer lanes after each throttle and gets them back as invocations succeed', async () => {
+      const lanesAtInvocation: number[] = [];
+      const poller = await pollUntil(
+        visibleFor(60, { concurrency: 3 }),
+        async (_event, running) => {
+          lanesAtInvocation.push(running.concurrency);
+          if (lanesAtInvocation.length <= 2) throw new InvocationThrottled();
+          return null;
+        },
+        () => sqs.commandCalls(DeleteMessageBatchCommand).length > 0,
+      );
+      expect(lanesAtInvocation).toEqual([3, 2, 1]);
+      expect(poller.concurrency).toBe(2);
+    });
+
+    it('scales down on a function error only without ReportBatchItemFailures, as Lambda does', async () => {
+      const failing = async () => {
+        throw new FunctionError({ errorType: 'Error', errorMessage: 'boom' });
+      };
+      const withReports = await pollUntil(visibleFor(60, { concurrency: 3 }), failing, () => sqs.commandCalls(ReceiveMessageCommand).length > 1);
+      expect(withReports.concurrency).toBe(3);
+      sqs.reset();
+      sqs.on(DeleteMessageBatchCommand).resolves({ Successful: [], Failed: [] });
+      const withoutReports = await pollUntil(visibleFor(60, { concurrency: 3, reportBatchItemFailures: false }), failing, () => sqs.commandCalls(ReceiveMessageCommand).length > 1);
+      expect(withoutReports.concurrency).toBe(2);
+      expect(sqs.commandCalls(DeleteMessageBatchCommand)).toHaveLength(0);
+    });
   });
 });

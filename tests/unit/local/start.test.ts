@@ -33,4 +33,19 @@ describe('npm start options', () => {
     expect(() => parseCli(['--port', 'http'], {})).toThrow(/not a port/);
     expect(() => parseCli(['--prot', '1'], {})).toThrow();
   });
+
+  it('takes --faults inline or as a file, and --transaction-conflicts as the rule it stands for', () => {
+    expect(parseCli(['--faults', 'seed=5; sns:PublishBatch throttle window=0-10'], {}).faults).toEqual({ seed: 5, rules: [{ operation: 'sns:PublishBatch', kind: 'throttle', window: [0, 10] }] });
+    expect(parseCli(['--transaction-conflicts'], {}).faults).toEqual({ seed: 1, rules: [{ operation: 'dynamodb:*', kind: 'transaction-conflict' }] });
+    expect(parseCli(['--faults', 'ShipOrderFunction outage', '--transaction-conflicts'], {}).faults?.rules).toEqual([
+      { function: 'ShipOrderFunction', kind: 'outage' },
+      { operation: 'dynamodb:*', kind: 'transaction-conflict' },
+    ]);
+    expect(parseCli([], {}).faults).toBeUndefined();
+  });
+
+  it('refuses a fault specification it cannot read', () => {
+    expect(() => parseCli(['--faults', 'sns:Publish throttle rate=2'], {})).toThrow(/--faults: rule 1: rate must be a number from 0 to 1/);
+    expect(() => parseCli(['--faults', 'no-such-file.yaml'], {})).toThrow(/--faults: no file no-such-file.yaml/);
+  });
 });

@@ -1,6 +1,4 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { conflictsOf, itemId, startConflictProxy, writesOf } from '../../../local/transactionConflicts';
+import { conflictAnswer, conflictsOf, itemId, writesOf } from '../../../local/transactionConflicts';
 
 const keyNames = async (table: string) => (table === 'orders' ? ['orderId'] : ['id']);
 const stockUpdate = (productId: string) => ({ Update: { TableName: 'stock', Key: { productId: { S: productId } }, UpdateExpression: 'SET b = b - :one' } });
@@ -49,51 +47,22 @@ describe('when DynamoDB reports a transaction conflict', () => {
   });
 });
 
-describe('the conflict proxy in front of DynamoDB Local', () => {
-  let upstream: Server;
-  let release: () => void = () => undefined;
-  const seen: string[] = [];
-
-  beforeAll(async () => {
-    // A stand-in for DynamoDB Local that holds each TransactWriteItems until released.
-    upstream = createServer((request, response) => {
-      const target = String(request.headers['x-amz-target']);
-      seen.push(target);
-      const answer = () => response.writeHead(200, { 'Content-Type': 'application/x-amz-json-1.0' }).end('{}');
-      if (target.endsWith('TransactWriteItems')) release = answer;
-      else answer();
-    });
-    await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
-  });
-
-  afterAll(() => new Promise<void>((resolve) => upstream.close(() => resolve())));
-
-  it('answers a colliding request with DynamoDB’s own errors and passes everything else through', async () => {
-    const proxy = await startConflictProxy(`http://127.0.0.1:${(upstream.address() as AddressInfo).port}`);
-    const send = (operation: string, body: object) =>
-      fetch(proxy.endpoint, { method: 'POST', headers: { 'x-amz-target': `DynamoDB_20120810.${operation}`, 'Content-Type': 'application/x-amz-json-1.0' }, body: JSON.stringify(body) });
-    try {
-      const first = send('TransactWriteItems', { TransactItems: [stockUpdate('p1'), stockUpdate('p2')] });
-      while (!seen.includes('DynamoDB_20120810.TransactWriteItems')) await new Promise((resolve) => setTimeout(resolve, 5));
-
-      const second = await send('TransactWriteItems', { TransactItems: [stockUpdate('p3'), stockUpdate('p2')] });
-      expect(second.status).toBe(400);
-      expect(await second.json()).toEqual({
+describe('DynamoDB’s answer to a refused write', () => {
+  it('cancels a transaction with TransactionConflict for the held items and None for the others', () => {
+    expect(conflictAnswer({ transaction: true, items: ['a', 'b'] }, new Set([1]))).toEqual({
+      statusCode: 400,
+      body: {
         __type: 'com.amazonaws.dynamodb.v20120810#TransactionCanceledException',
         message: 'Transaction cancelled, please refer cancellation reasons for specific reasons [None, TransactionConflict]',
         CancellationReasons: [{ Code: 'None' }, { Code: 'TransactionConflict', Message: 'Transaction is ongoing for the item' }],
-      });
-      const update = await send('UpdateItem', { TableName: 'stock', Key: { productId: { S: 'p1' } } });
-      expect(await update.json()).toEqual({ __type: 'com.amazonaws.dynamodb.v20120810#TransactionConflictException', message: 'Transaction is ongoing for the item' });
-      expect((await send('GetItem', { TableName: 'stock', Key: { productId: { S: 'p1' } } })).status).toBe(200);
-      expect(proxy.conflicts).toBe(2);
+      },
+    });
+  });
 
-      release();
-      expect((await first).status).toBe(200);
-      expect((await send('UpdateItem', { TableName: 'stock', Key: { productId: { S: 'p1' } } })).status).toBe(200);
-      expect(seen.filter((target) => target.endsWith('TransactWriteItems'))).toHaveLength(1);
-    } finally {
-      await proxy.stop();
-    }
+  it('fails a single-item write with TransactionConflictException', () => {
+    expect(conflictAnswer({ transaction: false, items: ['a'] }, new Set([0]))).toEqual({
+      statusCode: 400,
+      body: { __type: 'com.amazonaws.dynamodb.v20120810#TransactionConflictException', message: 'Transaction is ongoing for the item' },
+    });
   });
 });
