@@ -15,6 +15,8 @@ export interface ApiRequest<Body = unknown> {
   /** Header names in lower case. */
   headers: Record<string, string>;
   requestId: string;
+  /** The API key the caller sent (API Gateway's identity.apiKeyId); null where keys are not enforced. */
+  apiKeyId: string | null;
   resource: string;
   context: Context;
 }
@@ -74,7 +76,8 @@ async function route(event: APIGatewayProxyEvent, context: Context, operations: 
     errors.push(...contract.validateBody(body));
   }
   if (errors.length > 0) throw InvalidRequestError.of(errors);
-  return operation({ body, pathParameters, headers, requestId: event.requestContext?.requestId ?? '', resource: event.resource, context });
+  const apiKeyId = event.requestContext?.identity?.apiKeyId ?? null;
+  return operation({ body, pathParameters, headers, requestId: event.requestContext?.requestId ?? '', apiKeyId, resource: event.resource, context });
 }
 
 function parseBody(event: APIGatewayProxyEvent, contentType: string | undefined): unknown {
