@@ -126,12 +126,16 @@ describe('function permissions', () => {
     expect(read).toEqual(new Set([...resourcesNamedFor(functionId)].filter((id) => deadLetterQueues.has(id))));
   });
 
-  it.each(functions)('lets %s write logs only to its own log group, named after the function', (functionId) => {
+  it.each(functions)('lets %s write logs only to its own log group, which its LoggingConfig names', (functionId) => {
     const logGroup = `${functionId}LogGroup`;
     const logging = roleStatementsOf(functionId).filter((statement) => actionsOf(statement).some((action) => action.startsWith('logs:')));
     expect(logging.map((statement) => target(statement.Resource))).toEqual([logGroup]);
     expect(props(logGroup).LogGroupName).toEqual({ 'Fn::Sub': `/aws/lambda/\${AWS::StackName}-${functionId}` });
-    expect(props(functionId).FunctionName).toEqual({ 'Fn::Sub': `\${AWS::StackName}-${functionId}` });
+    expect(props(functionId).LoggingConfig).toEqual({ LogGroup: { Ref: logGroup } });
+  });
+
+  it.each(functions)('leaves %s unnamed, so that CloudFormation makes a name within Lambda’s 64 characters whatever the stack is called', (functionId) => {
+    expect(props(functionId).FunctionName).toBeUndefined();
   });
 
   it('lets functions read and write data only, never manage tables, queues, topics or keys', () => {
