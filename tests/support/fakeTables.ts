@@ -17,17 +17,27 @@ import type { mockClient } from 'aws-sdk-client-mock';
 type Stub = ReturnType<typeof mockClient>;
 type Item = Record<string, unknown>;
 
+/** Failures to inject: the next call of an operation fails with the error given for it. */
+function injectedFailures() {
+  const pending: { operation: string; error: Error }[] = [];
+  return {
+    failNext(operation: string, error: Error) {
+      pending.push({ operation, error });
+    },
+    failIfAsked(operation: string) {
+      const index = pending.findIndex((failure) => failure.operation === operation);
+      if (index >= 0) throw pending.splice(index, 1)[0]?.error;
+    },
+  };
+}
+
 const conditionFailed = (item: Item | undefined) =>
   new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {}, ...(item ? { Item: marshall(item, { removeUndefinedValues: true }) } : {}) });
 
 /** The order table, as the order API writes it: conditional puts and transactions, withdrawals, sweepSoon. */
 export function fakeOrderTable(db: Stub) {
   const items = new Map<string, Item>();
-  const failures: { operation: string; error: Error }[] = [];
-  const failIfAsked = (operation: string) => {
-    const index = failures.findIndex((failure) => failure.operation === operation);
-    if (index >= 0) throw failures.splice(index, 1)[0]?.error;
-  };
+  const { failNext, failIfAsked } = injectedFailures();
 
   db.on(PutCommand).callsFake(async ({ Item }: { Item: Item }) => {
     failIfAsked('Put');
@@ -72,20 +82,14 @@ export function fakeOrderTable(db: Stub) {
   return {
     items,
     /** The next call of this operation (Put, TransactWrite, Delete, Update) fails with `error`. */
-    failNext(operation: string, error: Error) {
-      failures.push({ operation, error });
-    },
+    failNext,
   };
 }
 
 /** The idempotency table, as Powertools' DynamoDBPersistenceLayer uses it. */
 export function fakeIdempotencyTable(client: Stub) {
   const records = new Map<string, Item>();
-  const failures: { operation: string; error: Error }[] = [];
-  const failIfAsked = (operation: string) => {
-    const index = failures.findIndex((failure) => failure.operation === operation);
-    if (index >= 0) throw failures.splice(index, 1)[0]?.error;
-  };
+  const { failNext, failIfAsked } = injectedFailures();
   const keyOf = (key: Record<string, AttributeValue>) => String(unmarshall(key).id);
 
   client.on(PutItemCommand).callsFake(async ({ Item }: { Item: Record<string, AttributeValue> }) => {
@@ -123,9 +127,8 @@ export function fakeIdempotencyTable(client: Stub) {
 
   return {
     records,
-    failNext(operation: string, error: Error) {
-      failures.push({ operation, error });
-    },
+    /** The next call of this operation (PutItem, UpdateItem, DeleteItem) fails with `error`. */
+    failNext,
     /** Makes every in-progress record look as if its invocation had timed out. */
     expireInProgress() {
       for (const record of records.values()) if (record.status === 'INPROGRESS') record.in_progress_expiration = Date.now() - 1;
