@@ -85,6 +85,8 @@ export function lambdaEnvironment(
   const fn = stack.functions.find((candidate) => candidate.logicalId === logicalId);
   const name = fn?.name ?? logicalId;
   const runtime = String(stack.resolve(resource.properties.Runtime) ?? 'nodejs22.x');
+  // Lambda's default group unless LoggingConfig names another (the template's own log groups).
+  const logGroup = (stack.resolve(resource.properties.LoggingConfig) as { LogGroup?: string } | undefined)?.LogGroup ?? `/aws/lambda/${name}`;
   return {
     PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
     LANG: 'en_US.UTF-8',
@@ -94,7 +96,7 @@ export function lambdaEnvironment(
     AWS_LAMBDA_FUNCTION_NAME: name,
     AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
     AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(stack.resolve(resource.properties.MemorySize) ?? 128),
-    AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${name}`,
+    AWS_LAMBDA_LOG_GROUP_NAME: logGroup,
     AWS_LAMBDA_LOG_STREAM_NAME: `local/[$LATEST]${logicalId}`,
     AWS_EXECUTION_ENV: `AWS_Lambda_${runtime}`,
     AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',

@@ -224,7 +224,7 @@ async function main(): Promise<void> {
 if (require.main === module) {
   main().catch((error: unknown) => {
     const message = error instanceof Error ? error.message : String(error);
-    const hint = /^Template parameter .* (is not one of|does not match|is below|is above|is shorter|is longer)/.test(message) ? ' (add --relaxed-params to run with it locally anyway)' : '';
+    const hint = /^Template parameters? .* (is not one of|does not match|is below|is above|is shorter|is longer|break rule)/.test(message) ? ' (add --relaxed-params to run with it locally anyway)' : '';
     process.stderr.write(`Could not start the local stack: ${message}${hint}\n`);
     process.exit(1);
   });

@@ -6,9 +6,12 @@
 //   const template = loadTemplate('template.yaml', { MaxReceiveCount: '2' }, { stackName: 'order-capture' });
 //     Parses with yaml-cfn (so !Ref, !GetAtt, !Sub ... become Ref / Fn::GetAtt / Fn::Sub), applies
 //     the parameters' defaults and the overrides (like `sam deploy --parameter-overrides`), checks
-//     them against their constraints, evaluates Conditions, drops resources whose Condition is
-//     false and merges Globals into the AWS::Serverless::* resources (SAM's rules: maps merge,
-//     lists append, scalars override).
+//     them against their constraints and the template's Rules, evaluates Conditions, drops
+//     resources whose Condition is false and merges Globals into the AWS::Serverless::* resources
+//     (SAM's rules: maps merge, lists append, scalars override).
+//
+//   ruleViolations(rules, parameters)     -> the assertions of a Rules section that the parameter
+//     values break, with their AssertDescription (what loadTemplate refuses a template for).
 //
 //   template.resources[logicalId]  -> { logicalId, type, properties, metadata, dependsOn }, raw
 //     (intrinsics unresolved): physical names only exist once something is provisioned.
@@ -56,6 +59,8 @@ export interface Template {
   /** Resources whose Condition holds, by logical id. */
   resources: Record<string, TemplateResource>;
   outputs: Record<string, { Value: unknown; Description?: string }>;
+  /** The Rules section, raw. */
+  rules: Record<string, unknown>;
 }
 
 export interface LoadOptions {
@@ -63,9 +68,9 @@ export interface LoadOptions {
   region?: string;
   accountId?: string;
   /**
-   * CloudFormation refuses a parameter outside its AllowedValues/MinValue/MaxValue/pattern, and so
-   * does this by default. Tests turn it off to use limits that make retries fast (a 2 s visibility
-   * timeout instead of the template's minimum).
+   * CloudFormation refuses a parameter outside its AllowedValues/MinValue/MaxValue/pattern, and
+   * parameters that break one of the template's Rules; so does this by default. Tests turn it off
+   * to use limits that make retries fast (a 2 s visibility timeout instead of the template's minimum).
    */
   enforceParameterConstraints?: boolean;
 }
@@ -106,18 +111,24 @@ export function loadTemplate(path: string, overrides: Record<string, string> = {
   const document = yamlParse(readFileSync(absolute, 'utf8')) as unknown;
   if (!isObject(document) || !isObject(document.Resources)) throw new TemplateError(`${path} has no Resources section`);
 
+  const enforce = options.enforceParameterConstraints ?? true;
   const template: Template = {
     path: absolute,
     dir: dirname(absolute),
     stackName: options.stackName ?? DEFAULT_STACK_NAME,
     region: options.region ?? 'us-east-1',
     accountId: options.accountId ?? LOCAL_ACCOUNT_ID,
-    parameters: effectiveParameters(isObject(document.Parameters) ? document.Parameters : {}, overrides, options.enforceParameterConstraints ?? true),
+    parameters: effectiveParameters(isObject(document.Parameters) ? document.Parameters : {}, overrides, enforce),
     conditions: {},
     mappings: (isObject(document.Mappings) ? document.Mappings : {}) as Template['mappings'],
     resources: {},
     outputs: (isObject(document.Outputs) ? document.Outputs : {}) as Template['outputs'],
+    rules: isObject(document.Rules) ? document.Rules : {},
   };
+  if (enforce) {
+    const [broken, ...more] = ruleViolations(template.rules, template.parameters);
+    if (broken) throw new TemplateError(`Template parameters break rule ${broken.rule}${more.length > 0 ? ` (and ${more.length} more)` : ''}: ${broken.description}`);
+  }
 
   const conditionDefinitions = isObject(document.Conditions) ? document.Conditions : {};
   // Conditions may refer to each other; resolve them lazily through the resolver's own Condition support.
@@ -174,6 +185,74 @@ function checkConstraints(name: string, value: string, type: string, definition:
   if (definition.MaxLength !== undefined && value.length > Number(definition.MaxLength)) fail(`is longer than ${String(definition.MaxLength)}`);
 }
 
+export interface RuleViolation {
+  rule: string;
+  description: string;
+}
+
+/**
+ * The assertions of a Rules section that these parameter values break, as CloudFormation checks
+ * them before it touches a resource: a rule whose RuleCondition is false does not apply. The rule
+ * functions compare strings. Fn::RefAll, Fn::ValueOf and Fn::ValueOfAll ask the account about
+ * AWS-specific parameter types, which the local runtime cannot: it refuses them.
+ */
+export function ruleViolations(rules: Record<string, unknown>, parameters: Record<string, string | string[]>): RuleViolation[] {
+  const evaluate = (value: unknown): unknown => {
+    const call = intrinsic(value);
+    if (!call) return Array.isArray(value) ? value.map(evaluate) : value;
+    const [name, argument] = call;
+    const args = (): unknown[] => {
+      if (!Array.isArray(argument)) throw new TemplateError(`${name} in Rules expects a list`);
+      return argument.map(evaluate);
+    };
+    const strings = (list: unknown): string[] => {
+      if (!Array.isArray(list)) throw new TemplateError(`${name} in Rules expects a list of strings`);
+      return list.map(String);
+    };
+    switch (name) {
+      case 'Ref': {
+        const parameter = parameters[String(argument)];
+        if (parameter === undefined) throw new TemplateError(`Rules refer to ${String(argument)}, which is not a parameter`);
+        return parameter;
+      }
+      case 'Fn::Equals': {
+        const [left, right] = args();
+        return String(left) === String(right);
+      }
+      case 'Fn::Contains': {
+        const [list, item] = args();
+        return strings(list).includes(String(item));
+      }
+      case 'Fn::EachMemberEquals': {
+        const [list, item] = args();
+        return strings(list).every((member) => member === String(item));
+      }
+      case 'Fn::EachMemberIn': {
+        const [members, allowed] = args();
+        return strings(members).every((member) => strings(allowed).includes(member));
+      }
+      case 'Fn::And':
+        return args().every(Boolean);
+      case 'Fn::Or':
+        return args().some(Boolean);
+      case 'Fn::Not':
+        return !args()[0];
+      default:
+        throw new TemplateError(`${name} in Rules is not supported locally`);
+    }
+  };
+  const violations: RuleViolation[] = [];
+  for (const [rule, definition] of Object.entries(rules)) {
+    if (!isObject(definition)) throw new TemplateError(`Rule ${rule} is not an object`);
+    if (definition.RuleCondition !== undefined && !evaluate(definition.RuleCondition)) continue;
+    for (const assertion of Array.isArray(definition.Assertions) ? definition.Assertions : []) {
+      if (!isObject(assertion)) throw new TemplateError(`Rule ${rule} has an assertion that is not an object`);
+      if (!evaluate(assertion.Assert)) violations.push({ rule, description: String(assertion.AssertDescription ?? `rule ${rule} does not hold`) });
+    }
+  }
+  return violations;
+}
+
 /** SAM's Globals rules: maps merge key by key, lists are the global entries then the resource's, anything else the resource wins. */
 export function mergeGlobals(global: unknown, own: unknown): unknown {
   if (own === undefined) return global;
@@ -194,6 +273,7 @@ const NAME_PROPERTIES: Record<string, string> = {
   'AWS::SNS::Topic': 'TopicName',
   'AWS::Serverless::Function': 'FunctionName',
   'AWS::Lambda::Function': 'FunctionName',
+  'AWS::Logs::LogGroup': 'LogGroupName',
 };
 
 /** The resource's own name property when it sets one, else `<stack>-<LogicalId>` (plus `.fifo` where the type needs it). */
@@ -203,7 +283,7 @@ export function physicalName(template: Template, resource: TemplateResource, res
   if (typeof explicit === 'string' && explicit !== '') return explicit;
   const fifo = String(resolve(resource.properties.FifoQueue ?? resource.properties.FifoTopic)) === 'true';
   const name = `${template.stackName}-${resource.logicalId}`;
-  // Lambda function names are limited to 64 characters.
+  // Lambda function names are limited to 64 characters; CloudFormation cuts the names it generates to fit.
   return fifo ? `${name}.fifo` : resource.type.endsWith('Function') ? name.slice(0, 64) : name;
 }
 

@@ -1,5 +1,6 @@
-// Retries an operation that failed for a passing reason, with jittered exponential backoff.
-import { TransactionConflictException } from '@aws-sdk/client-dynamodb';
+// Retries an operation that failed for a passing reason, with jittered exponential backoff, and
+// bounds a call by the time its caller must answer by.
+import { TransactionConflictException, type CancellationReason } from '@aws-sdk/client-dynamodb';
 
 export interface RetryOptions {
   attempts?: number;
@@ -25,10 +26,22 @@ export async function withRetries<T>(operation: () => Promise<T>, options: Retry
 }
 
 /**
+ * The options of an SDK call that must be over by `deadline` (epoch milliseconds): a slow answer is
+ * abandoned then, with an error, instead of holding the caller past the time it must answer by.
+ */
+export function until(deadline: number | undefined): { abortSignal?: AbortSignal } {
+  return deadline === undefined || !Number.isFinite(deadline) ? {} : { abortSignal: AbortSignal.timeout(Math.max(0, deadline - Date.now())) };
+}
+
+/**
  * A single-item write to an item that a running transaction includes (an order, an account or a
  * product being shipped) fails with TransactionConflictException, which the SDK does not retry.
  * It is transient: the transaction takes milliseconds.
  */
-export function retryingTransactionConflicts<T>(write: () => Promise<T>): Promise<T> {
-  return withRetries(write, { isRetryable: (error) => error instanceof TransactionConflictException });
+export function retryingTransactionConflicts<T>(write: () => Promise<T>, deadline?: number): Promise<T> {
+  return withRetries(write, { isRetryable: (error) => error instanceof TransactionConflictException, ...(deadline === undefined ? {} : { deadline }) });
 }
+
+/** A transaction cancelled for a passing reason (another transaction, throttling): try it again, it means nothing about the data. */
+export const isTransientCancellation = (reason: CancellationReason | undefined): boolean =>
+  reason?.Code === 'TransactionConflict' || reason?.Code === 'ThrottlingError' || reason?.Code === 'ProvisionedThroughputExceeded';

@@ -5,7 +5,8 @@ import { TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-
 import { OrderStatus, shippedLog, type Order } from '../domain/order';
 import type { ShipmentOutcome } from '../domain/shipping';
 import { moneyValue } from './numbers';
-import { withRetries } from './retry';
+import { LEAVE_SWEEP_INDEX } from './orderStore';
+import { isTransientCancellation, withRetries } from './retry';
 
 export interface ShippingTables {
   orderTable: string;
@@ -15,9 +16,6 @@ export interface ShippingTables {
 
 /** A cancellation for a passing reason (another transaction, throttling): try again, never reject. */
 export class ShipmentContendedError extends Error {}
-
-const isTransient = (reason: CancellationReason | undefined) =>
-  reason?.Code === 'TransactionConflict' || reason?.Code === 'ThrottlingError' || reason?.Code === 'ProvisionedThroughputExceeded';
 
 export function shippingLedger(db: DynamoDBDocumentClient, tables: ShippingTables, now: () => string = () => new Date().toISOString()) {
   function transaction(order: Order): TransactWriteCommand {
@@ -48,7 +46,7 @@ export function shippingLedger(db: DynamoDBDocumentClient, tables: ShippingTable
           Update: {
             TableName: tables.orderTable,
             Key: { orderId: order.orderId },
-            UpdateExpression: 'SET #status = :shipped, logs = list_append(logs, :line), updatedAt = :now REMOVE openStatus, openSince',
+            UpdateExpression: `SET #status = :shipped, logs = list_append(logs, :line), updatedAt = :now ${LEAVE_SWEEP_INDEX}`,
             ConditionExpression: '#status = :ready',
             ExpressionAttributeNames: { '#status': 'status' },
             ExpressionAttributeValues: {
@@ -68,7 +66,7 @@ export function shippingLedger(db: DynamoDBDocumentClient, tables: ShippingTable
     const orderReason = rest[order.items.length];
     const stock = rest.slice(0, order.items.length);
     if (orderReason?.Code === 'ConditionalCheckFailed') return { shipped: false, alreadyFinal: true };
-    if ([account, ...stock, orderReason].some(isTransient)) throw new ShipmentContendedError('shipping transaction lost a race; retrying');
+    if ([account, ...stock, orderReason].some(isTransientCancellation)) throw new ShipmentContendedError('shipping transaction lost a race; retrying');
     if (account?.Code === 'ConditionalCheckFailed') {
       return { shipped: false, refusal: account.Item ? { reason: 'insufficient-credit', totalCents: order.totalCents } : { reason: 'no-account' } };
     }

@@ -23,13 +23,21 @@ export interface OrderRequest {
   totalCents: Cents;
 }
 
+export type CheckOutcome = 'PASSED' | 'FAILED';
+
 export interface Order extends OrderRequest {
   orderId: string;
   status: OrderStatus;
   createdAt: string;
   updatedAt: string;
   logs: string[];
+  /** The checks' results as recorded on the order; absent until a result arrives. */
+  creditCheck?: CheckOutcome;
+  stockCheck?: CheckOutcome;
 }
+
+/** The parts of an order that decide what a message about it may still do. */
+export type OrderProgress = Pick<Order, 'status' | 'creditCheck' | 'stockCheck'>;
 
 export function newOrder(request: OrderRequest, orderId: string, now: string): Order {
   const units = request.items.reduce((sum, item) => sum + item.qty, 0);
@@ -45,8 +53,23 @@ export function newOrder(request: OrderRequest, orderId: string, now: string): O
   };
 }
 
+/** Whether no check result has reached the order yet: it may never have been announced. */
+export const awaitsBothChecks = (order: OrderProgress): boolean => order.status === OrderStatus.Pending && !order.creditCheck && !order.stockCheck;
+
+/** Whether two requests ask for the same order: an earlier attempt of a request is recognised by this. */
+export function samePlacement(a: OrderRequest, b: OrderRequest): boolean {
+  return (
+    a.customerId === b.customerId &&
+    a.totalCents === b.totalCents &&
+    a.items.length === b.items.length &&
+    a.items.every((item, index) => item.productId === b.items[index]?.productId && item.qty === b.items[index]?.qty)
+  );
+}
+
 export const Check = { Credit: 'CREDIT', Stock: 'STOCK' } as const;
 export type Check = (typeof Check)[keyof typeof Check];
+
+export const checkAttribute = (check: Check): 'creditCheck' | 'stockCheck' => (check === Check.Credit ? 'creditCheck' : 'stockCheck');
 
 /** What a checker reports to the order-update queue. */
 export interface CheckResult {

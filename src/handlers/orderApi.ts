@@ -1,8 +1,9 @@
 // OrderApiFunction: POST /order, POST /orders, GET /order/{orderId}, GET /order/{orderId}/status.
-import { randomUUID } from 'node:crypto';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
-import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
+import { IdempotencyAlreadyInProgressError, IdempotencyConfig, IdempotencyValidationError, makeIdempotent } from '@aws-lambda-powertools/idempotency';
+import type { Context } from 'aws-lambda';
 import type { Order } from '../domain/order';
+import { orderIdsFor } from '../domain/orderId';
 import { toOrderRequests, type OrderRequestBody } from '../domain/orderRequest';
 import { centsToNumber } from '../domain/money';
 import { dynamo } from '../adapters/clients/dynamo';
@@ -14,11 +15,17 @@ import { apiHandler, type ApiRequest } from '../http/apiHandler';
 import { notFound } from '../http/errors';
 import { location } from '../http/location';
 import { logger } from '../observability';
-import { placeOrders } from '../usecases/placeOrders';
+import { OrdersNotStoredError, placeOrders } from '../usecases/placeOrders';
 
 const orders = orderStore(dynamo, requiredEnv('ORDER_TABLE_NAME'));
 const events = orderEvents(sns, requiredEnv('ORDER_TOPIC_ARN'));
+const deadlineSeconds = Number(requiredEnv('ORDER_DEADLINE_SECONDS'));
 const idempotencyStore = new DynamoDBPersistenceLayer({ tableName: requiredEnv('IDEMPOTENCY_TABLE_NAME') });
+
+/** API Gateway stops waiting for a function after 29 s, whatever the function's own timeout. */
+const API_GATEWAY_TIMEOUT_MS = 29_000;
+/** Kept back from the time left for the answer itself to get out. */
+const REPLY_MARGIN_MS = 1000;
 
 const orderView = (order: Order) => ({
   orderId: order.orderId,
@@ -33,34 +40,101 @@ const orderView = (order: Order) => ({
 
 type OrderView = ReturnType<typeof orderView>;
 
-async function place(bodies: OrderRequestBody[], pathOf: (index: number) => string): Promise<OrderView[]> {
-  const requests = toOrderRequests(bodies, pathOf);
-  const placed = await placeOrders(requests, {
-    newOrderId: randomUUID,
-    now: () => new Date().toISOString(),
-    saveOrders: orders.saveOrders,
-    announceOrders: events.announceOrders,
-    discardOrders: orders.discardOrders,
-  });
-  for (const order of placed) logger.info('order placed', { orderId: order.orderId, customerId: order.customerId });
-  return placed.map(orderView);
-}
-
 type Route = 'placeOrder' | 'placeOrders';
 const fieldPrefix = (route: Route) => (route === 'placeOrders' ? (index: number) => `orders[${index}].` : () => '');
 
-/** The same Idempotency-Key with the same body (per route) returns the first answer for 24 hours. */
-const idempotency = new IdempotencyConfig({ eventKeyJmesPath: '[route, key]', payloadValidationJmesPath: 'body', expiresAfterSeconds: 24 * 60 * 60 });
-const placeOnce = makeIdempotent((request: { route: Route; key: string; body: OrderRequestBody[] }) => place(request.body, fieldPrefix(request.route)), {
-  persistenceStore: idempotencyStore,
-  config: idempotency,
-});
+interface PlacementRequest {
+  /** The caller's API key id: Idempotency-Keys are the caller's own. */
+  caller: string | null;
+  route: Route;
+  key?: string;
+  body: OrderRequestBody[];
+}
 
-function placeFrom(request: ApiRequest, route: Route, bodies: OrderRequestBody[]): Promise<OrderView[]> {
+async function place(request: PlacementRequest, context: Context): Promise<OrderView[]> {
+  const requests = toOrderRequests(request.body, fieldPrefix(request.route));
+  const scope = request.key === undefined ? undefined : { caller: request.caller, route: request.route, key: request.key };
+  const replyBy = Date.now() + Math.min(context.getRemainingTimeInMillis(), API_GATEWAY_TIMEOUT_MS) - REPLY_MARGIN_MS;
+  try {
+    const placement = await placeOrders(
+      requests,
+      {
+        now: () => new Date(),
+        orderId: orderIdsFor(scope),
+        storeNewOrders: orders.storeNewOrders,
+        withdrawOrders: orders.withdrawOrders,
+        announceOrders: events.announceOrders,
+        sweepSoon: orders.sweepSoon,
+      },
+      { deadlineSeconds, replyBy },
+    );
+    for (const order of placement.orders) logger.info(placement.replayed ? 'order placed earlier by the same request' : 'order placed', { orderId: order.orderId, customerId: order.customerId });
+    if (placement.unannounced.length > 0) {
+      logger.warn('orders stored but not announced; the sweeper will announce them', {
+        orderIds: placement.unannounced.map((order) => order.orderId),
+        error: placement.announceFailure as Error,
+        sweepSoonFailed: placement.sweepSoonFailure !== undefined,
+      });
+    }
+    return placement.orders.map(orderView);
+  } catch (error) {
+    if (error instanceof OrdersNotStoredError && error.mayBeStored) {
+      // The one case where the 503 may be wrong: an operator can find these ids and cancel them.
+      logger.error('orders may have been stored although the request is answered 503', { orderIds: error.orderIds, error });
+    }
+    throw error;
+  }
+}
+
+/** What the placement under Powertools did: it ran, and how it ended. */
+interface Attempt {
+  ran: boolean;
+  result?: OrderView[];
+  failure?: unknown;
+}
+
+/** The same Idempotency-Key with the same body (per caller and route) returns the first answer for 24 hours. */
+const idempotency = new IdempotencyConfig({ eventKeyJmesPath: '[caller, route, key]', payloadValidationJmesPath: 'body', expiresAfterSeconds: 24 * 60 * 60 });
+const placeOnce = makeIdempotent(
+  async (request: PlacementRequest, context: Context, attempt: Attempt): Promise<OrderView[]> => {
+    attempt.ran = true;
+    try {
+      attempt.result = await place(request, context);
+      return attempt.result;
+    } catch (error) {
+      attempt.failure = error;
+      throw error;
+    }
+  },
+  // A prefix of its own, so that records outlive a change of the function's generated name.
+  { persistenceStore: idempotencyStore, config: idempotency, keyPrefix: 'order-api.placeOrders' },
+);
+
+/**
+ * Powertools keeps the first answer and refuses the key with another body or while a first attempt
+ * runs (409). The placement needs it for nothing else: the orders' ids come from the key and their
+ * write is conditional, so when the idempotency store itself fails, the placement stands alone.
+ */
+async function placeWithKey(request: PlacementRequest, context: Context): Promise<OrderView[]> {
+  const attempt: Attempt = { ran: false };
+  try {
+    return await placeOnce(request, context, attempt);
+  } catch (error) {
+    if (attempt.result) {
+      logger.warn('orders placed, but their idempotency record could not be saved; a retry finds them by their ids', { error: error as Error });
+      return attempt.result;
+    }
+    if (attempt.ran) throw attempt.failure;
+    if (error instanceof IdempotencyValidationError || error instanceof IdempotencyAlreadyInProgressError) throw error;
+    logger.warn('the idempotency store failed; placing the orders without it', { error: error as Error });
+    return place(request, context);
+  }
+}
+
+function placeFrom(request: ApiRequest, route: Route, body: OrderRequestBody[]): Promise<OrderView[]> {
   const key = request.headers['idempotency-key'];
-  if (!key) return place(bodies, fieldPrefix(route));
-  idempotency.registerLambdaContext(request.context);
-  return placeOnce({ route, key, body: bodies });
+  const placement: PlacementRequest = { caller: request.apiKeyId, route, body };
+  return key ? placeWithKey({ ...placement, key }, request.context) : place(placement, request.context);
 }
 
 export const handler = apiHandler(

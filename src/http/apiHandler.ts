@@ -17,6 +17,8 @@ export interface ApiRequest<Body = unknown> {
   /** Header names in lower case. */
   headers: Record<string, string>;
   requestId: string;
+  /** The API key the caller sent (API Gateway's identity.apiKeyId); null where keys are not enforced. */
+  apiKeyId: string | null;
   resource: string;
   /** The path prefix the client called the API under (`/dev`, a custom domain's base path, or ''). */
   basePath: string;
@@ -79,7 +81,8 @@ async function route(event: APIGatewayProxyEvent, context: Context, operations: 
     errors.push(...parsed.inexact, ...contract.validateBody(body));
   }
   if (errors.length > 0) throw InvalidRequestError.of(errors);
-  return operation({ body, pathParameters, headers, requestId: event.requestContext?.requestId ?? '', resource: event.resource, basePath: basePathOf(event), context });
+  const apiKeyId = event.requestContext?.identity?.apiKeyId ?? null;
+  return operation({ body, pathParameters, headers, requestId: event.requestContext?.requestId ?? '', apiKeyId, resource: event.resource, basePath: basePathOf(event), context });
 }
 
 function parseBody(event: APIGatewayProxyEvent, contentType: string | undefined): ReturnType<typeof parseExactJson> {

@@ -1,7 +1,7 @@
 // Errors that carry an HTTP status, and the one place where any error becomes a response.
 import { StaleBalanceError } from '../adapters/balanceStore';
 import { InvalidRequestError, type FieldError } from '../domain/orderRequest';
-import { OrdersNotQueuedError } from '../usecases/placeOrders';
+import { IdempotencyKeyReusedError, OrdersNotStoredError } from '../usecases/placeOrders';
 
 export class HttpError extends Error {
   constructor(
@@ -34,15 +34,15 @@ export function toErrorResponse(error: unknown): ErrorResponse & { unexpected: b
   if (error instanceof InvalidRequestError) return response(400, error.message, error.errors);
   // Matched by name: importing Powertools idempotency here would load it into every API function.
   const name = error instanceof Error ? error.name : '';
-  if (name === 'IdempotencyValidationError') {
+  if (name === 'IdempotencyValidationError' || error instanceof IdempotencyKeyReusedError) {
     return response(409, 'This Idempotency-Key was already used with a different request body; use a new key for a new request.');
   }
   if (name === 'IdempotencyAlreadyInProgressError') {
     return response(409, 'A request with this Idempotency-Key is still being processed; retry in a moment.');
   }
   if (error instanceof StaleBalanceError) return response(412, error.message);
-  if (error instanceof OrdersNotQueuedError) {
-    return response(503, 'The orders could not be queued for processing and were not stored; retry, with the same Idempotency-Key.');
+  if (error instanceof OrdersNotStoredError) {
+    return response(503, 'The orders could not be stored; none of them will be processed. Retry, with the same Idempotency-Key if you sent one.');
   }
   return response(500, 'The request could not be processed because of an internal error; retry later.');
 }

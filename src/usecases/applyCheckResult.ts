@@ -1,11 +1,4 @@
-import { Check, OrderStatus, type CheckResult } from '../domain/order';
-
-/** The parts of an order that decide what a check result does to it. */
-export interface OrderProgress {
-  status: OrderStatus;
-  creditCheck?: 'PASSED' | 'FAILED';
-  stockCheck?: 'PASSED' | 'FAILED';
-}
+import { OrderStatus, type CheckResult, type OrderProgress } from '../domain/order';
 
 export interface CheckResultPorts {
   /** Records a passed check on a PENDING order that has no result for that check yet; returns the order as it now is (undefined: no such order). */
@@ -43,5 +36,3 @@ export async function applyCheckResult(result: CheckResult, ports: CheckResultPo
   }
   return order.status === OrderStatus.Pending ? 'recorded' : 'ignored';
 }
-
-export const checkAttribute = (check: Check): 'creditCheck' | 'stockCheck' => (check === Check.Credit ? 'creditCheck' : 'stockCheck');

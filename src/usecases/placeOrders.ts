@@ -1,30 +1,122 @@
-import { newOrder, type Order, type OrderRequest } from '../domain/order';
+// Accepting orders exactly once. The commit point of a request is the one conditional write that
+// stores all of its orders. A failure before or at it answers "not stored" and leaves nothing
+// behind; after it the request is answered as accepted whatever else fails, and an order that could
+// not be announced in time is announced by the sweeper instead. docs/acceptance.md walks through
+// every way an attempt can end.
+import { awaitsBothChecks, newOrder, samePlacement, type Order, type OrderRequest } from '../domain/order';
+import { firstSweepAt } from '../domain/sweep';
+
+/** Where storing a request's orders left them. */
+export type StoreOutcome =
+  | { stored: true }
+  /** Some ids were taken: what was found under each (undefined where nothing was). */
+  | { stored: false; found: (Order | undefined)[] };
+
+/** What an announcement achieved: the orders it could not announce (none when all went out), and why. */
+export interface Announcement {
+  unannounced: Order[];
+  failure?: unknown;
+}
+
+interface By {
+  /** Epoch milliseconds by which the call must be over. */
+  deadline: number;
+}
 
 export interface OrderPlacementPorts {
-  newOrderId(): string;
-  now(): string;
-  saveOrders(orders: Order[]): Promise<void>;
-  announceOrders(orders: Order[]): Promise<void>;
-  /** Removes orders that were saved but could not be announced, while nothing has happened to them. */
-  discardOrders(orders: Order[]): Promise<void>;
+  now(): Date;
+  /** The id of the request's `index`-th order. */
+  orderId(index: number): string;
+  /** The commit point: stores all the orders or none, each only where its id is free. */
+  storeNewOrders(orders: Order[], sweepAt: string, options: By): Promise<StoreOutcome>;
+  /** Removes whichever of these orders this attempt stored, as long as nothing has happened to them. */
+  withdrawOrders(orders: Order[], options: By): Promise<void>;
+  announceOrders(orders: Order[], options: By): Promise<Announcement>;
+  /** Has the sweeper announce these orders at its next run. */
+  sweepSoon(orderIds: string[], options: By): Promise<void>;
 }
 
-export class OrdersNotQueuedError extends Error {}
+export interface PlacementOptions {
+  /** OrderDeadlineSeconds: when the sweeper first looks at an order that is still open. */
+  deadlineSeconds: number;
+  /** Epoch milliseconds by which the caller must have its answer. */
+  replyBy: number;
+}
 
-/**
- * Stores the orders, then announces them for checking. An order that is stored but cannot be
- * announced would wait forever, so if announcing fails the orders are discarded again and the
- * caller is told to retry.
- */
-export async function placeOrders(requests: OrderRequest[], ports: OrderPlacementPorts): Promise<Order[]> {
-  const now = ports.now();
-  const orders = requests.map((request) => newOrder(request, ports.newOrderId(), now));
-  await ports.saveOrders(orders);
-  try {
-    await ports.announceOrders(orders);
-  } catch (error) {
-    await ports.discardOrders(orders);
-    throw new OrdersNotQueuedError('The orders could not be queued for processing', { cause: error });
+export interface Placement {
+  /** The orders as first placed, in request order. */
+  orders: Order[];
+  /** An earlier attempt of the same request had stored them (same Idempotency-Key and body). */
+  replayed: boolean;
+  /** Orders not announced now: the sweeper announces them. */
+  unannounced: Order[];
+  announceFailure?: unknown;
+  /** Why the sweeper could not be asked to hurry: it finds them at their first sweep time all the same. */
+  sweepSoonFailure?: unknown;
+}
+
+/** Nothing was stored, or what may have been is withdrawn: none of the orders will be processed. */
+export class OrdersNotStoredError extends Error {
+  constructor(
+    readonly orderIds: string[],
+    /** The write's outcome is unknown and withdrawing it failed too: the orders may exist and would ship. */
+    readonly mayBeStored: boolean,
+    options: ErrorOptions,
+  ) {
+    super(mayBeStored ? 'The orders may have been stored, and could not be withdrawn' : 'The orders were not stored', options);
   }
-  return orders;
 }
+
+/** The Idempotency-Key's orders exist and are not the ones this body asks for. */
+export class IdempotencyKeyReusedError extends Error {}
+
+/** At most this long for announcing; past it, the sweeper announces the rest. */
+const ANNOUNCE_BUDGET_MS = 3000;
+/** Kept back from the time to answer for withdrawing (before the commit) or handing over to the sweeper (after it). */
+const RESERVE_MS = 2000;
+
+export async function placeOrders(requests: OrderRequest[], ports: OrderPlacementPorts, { deadlineSeconds, replyBy }: PlacementOptions): Promise<Placement> {
+  const reserve = Math.min(RESERVE_MS, Math.max(0, replyBy - Date.now()) / 3);
+  const createdAt = ports.now().toISOString();
+  const orders = requests.map((request, index) => newOrder(request, ports.orderId(index), createdAt));
+
+  let outcome: StoreOutcome;
+  try {
+    outcome = await ports.storeNewOrders(orders, firstSweepAt(createdAt, deadlineSeconds), { deadline: replyBy - reserve });
+  } catch (error) {
+    // Refused, or no answer at all: the write may have landed. Nothing announced these orders, so
+    // they are untouched and taking them back is safe.
+    try {
+      await ports.withdrawOrders(orders, { deadline: replyBy });
+    } catch (withdrawError) {
+      throw new OrdersNotStoredError(orderIdsOf(orders), true, { cause: new AggregateError([error, withdrawError]) });
+    }
+    throw new OrdersNotStoredError(orderIdsOf(orders), false, { cause: error });
+  }
+
+  // Committed: from here on the request is answered as accepted.
+  const earlier = outcome.stored ? undefined : earlierAttempt(requests, outcome.found);
+  const placed = earlier ? earlier.map((order, index) => newOrder(requests[index] as OrderRequest, order.orderId, order.createdAt)) : orders;
+  // A replayed order that no check has reached may never have been announced: announcing it again is harmless.
+  const toAnnounce = earlier ? placed.filter((_, index) => awaitsBothChecks(earlier[index] as Order)) : orders;
+
+  const { unannounced, failure } = await ports.announceOrders(toAnnounce, { deadline: Math.min(Date.now() + ANNOUNCE_BUDGET_MS, replyBy - reserve / 2) });
+  const placement: Placement = { orders: placed, replayed: earlier !== undefined, unannounced, ...(failure === undefined ? {} : { announceFailure: failure }) };
+  if (unannounced.length > 0) {
+    try {
+      await ports.sweepSoon(orderIdsOf(unannounced), { deadline: replyBy });
+    } catch (error) {
+      placement.sweepSoonFailure = error;
+    }
+  }
+  return placement;
+}
+
+/** The orders an earlier attempt of this very request stored: every id taken, each by the order this request asks for. */
+function earlierAttempt(requests: OrderRequest[], found: (Order | undefined)[]): Order[] {
+  const same = found.length === requests.length && found.every((order, index) => order !== undefined && samePlacement(order, requests[index] as OrderRequest));
+  if (!same) throw new IdempotencyKeyReusedError('The orders of this Idempotency-Key exist for another request body');
+  return found as Order[];
+}
+
+const orderIdsOf = (orders: Order[]) => orders.map((order) => order.orderId);

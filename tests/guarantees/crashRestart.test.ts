@@ -6,7 +6,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Order } from '../../src/domain/order';
 import { GUARANTEES_DIR, StackProcess } from './support/localStack';
-import { accountBalances, allOrders, call, deadLetters, setAccount, setStock, stockBalances, waitForFinal, waitForQuiet } from './support/observe';
+import { accountBalances, allOrders, call, deadLetters, rejectedWithoutReason, setAccount, setStock, stockBalances, waitForFinal, waitForQuiet } from './support/observe';
 import { seededRandom } from './support/random';
 import { recordSummary } from './support/report';
 import { bySize } from './support/scale';
@@ -103,6 +103,8 @@ describe(`${SIZE.orders} orders with ${SIZE.crashes} hard kill(s) of the whole s
     }
     for (const balance of [...accounts.values(), ...stock.values()]) expect(balance).toBeGreaterThanOrEqual(0);
     for (const order of shipped) expect(order.logs.filter((line) => line.startsWith('Shipped'))).toHaveLength(1);
+    // A crash is no business reason: every rejection states one.
+    expect(rejectedWithoutReason(everyOrder).map((order) => `${order.orderId}: ${order.logs.at(-1) ?? ''}`)).toEqual([]);
     expect(Object.values(await deadLetters(stack)).flat().map((message) => message.Body)).toEqual([]);
 
     const acceptedSet = new Set(accepted);

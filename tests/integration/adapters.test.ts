@@ -1,9 +1,10 @@
 // Each adapter against the real emulators: the conditions, cancellation reasons and exact
 // decimals that mocks cannot show.
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { SNSClient } from '@aws-sdk/client-sns';
-import { SQSClient } from '@aws-sdk/client-sqs';
+import { GetQueueAttributesCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { deadLetterQueue } from '../../src/adapters/deadLetters';
 import { accountStore, stockStore } from '../../src/adapters/balanceStore';
 import { orderEvents } from '../../src/adapters/orderEvents';
 import { orderStore } from '../../src/adapters/orderStore';
@@ -11,6 +12,7 @@ import { shippingLedger } from '../../src/adapters/shippingLedger';
 import { checkResultQueue, shipmentQueue } from '../../src/adapters/workQueues';
 import { toCents } from '../../src/domain/money';
 import { newOrder, OrderStatus, type Order } from '../../src/domain/order';
+import { sweepShardOf } from '../../src/domain/sweep';
 import { createTestStack, type TestStack } from './support/testStack';
 
 let t: TestStack;
@@ -31,10 +33,16 @@ beforeAll(async () => {
 
 let counter = 0;
 const id = (prefix: string) => `${prefix}-${++counter}-${Math.random().toString(36).slice(2, 6)}`;
+const LATER = '2999-01-01T00:00:00.000Z';
+const newOne = (customerId = 'c', createdAt = new Date().toISOString()) => newOrder({ customerId, items: [{ productId: 'p', qty: 1 }], totalCents: 1 }, id('o'), createdAt);
+/** Stores one new order that the sweeper looks at only at `sweepAt`. */
+async function stored(order: Order, sweepAt = LATER): Promise<Order> {
+  expect(await orders.storeNewOrders([order], sweepAt)).toEqual({ stored: true });
+  return order;
+}
 
 async function readyOrder(customerId: string, items: { productId: string; qty: number }[], totalCents: number): Promise<Order> {
-  const order = newOrder({ customerId, items, totalCents }, id('o'), new Date().toISOString());
-  await orders.saveOrders([order]);
+  const order = await stored(newOrder({ customerId, items, totalCents }, id('o'), new Date().toISOString()));
   await orders.recordPassedCheck({ orderId: order.orderId, check: 'CREDIT', passed: true, detail: 'credit ok' });
   await orders.recordPassedCheck({ orderId: order.orderId, check: 'STOCK', passed: true, detail: 'stock ok' });
   expect(await orders.markReadyToShip(order.orderId)).toBe(true);
@@ -65,19 +73,41 @@ describe('balance store', () => {
 describe('order store', () => {
   it('stores and reads an order with its exact total', async () => {
     const order = newOrder({ customerId: 'c', items: [{ productId: 'p', qty: 2 }], totalCents: 18778 }, id('o'), '2026-01-01T00:00:00.000Z');
-    await orders.saveOrders([order]);
+    await stored(order);
     expect(await orders.getOrder(order.orderId)).toEqual(order);
   });
 
-  it('writes more than 25 orders in several batches', async () => {
-    const many = Array.from({ length: 30 }, () => newOrder({ customerId: 'c', items: [{ productId: 'p', qty: 1 }], totalCents: 1 }, id('o'), 't'));
-    await orders.saveOrders(many);
-    expect((await Promise.all(many.map((o) => orders.getOrder(o.orderId)))).every(Boolean)).toBe(true);
+  it('stores an order only where its id is free, and hands back the order found there', async () => {
+    const order = await stored(newOrder({ customerId: 'c', items: [{ productId: 'p', qty: 2 }], totalCents: 18778 }, id('o'), '2026-01-01T00:00:00.000Z'));
+    const again = { ...order, createdAt: '2026-01-01T00:00:09.000Z', updatedAt: '2026-01-01T00:00:09.000Z' };
+    expect(await orders.storeNewOrders([again], LATER)).toEqual({ stored: false, found: [order] });
+    expect((await orders.getOrder(order.orderId))?.createdAt).toBe('2026-01-01T00:00:00.000Z');
+  });
+
+  it('stores a request’s orders all or none, saying which ids were taken', async () => {
+    const taken = await stored(newOne());
+    const fresh = [newOne(), newOne()];
+    const outcome = await orders.storeNewOrders([fresh[0] as Order, { ...taken, customerId: 'other' }, fresh[1] as Order], LATER);
+    expect(outcome).toEqual({ stored: false, found: [undefined, taken, undefined] });
+    expect(await orders.getOrders(fresh.map((order) => order.orderId))).toEqual(new Map());
+    expect(await orders.storeNewOrders(fresh, LATER)).toEqual({ stored: true });
+    expect((await orders.getOrders(fresh.map((order) => order.orderId))).size).toBe(2);
+  });
+
+  it('stores 25 orders in one transaction', async () => {
+    const many = Array.from({ length: 25 }, () => newOne());
+    expect(await orders.storeNewOrders(many, LATER)).toEqual({ stored: true });
+    expect((await orders.getOrders(many.map((order) => order.orderId))).size).toBe(25);
+  });
+
+  it('reads many orders at once, leaving out ids with no order, even ids no key could hold', async () => {
+    const order = await stored(newOne());
+    const found = await orders.getOrders([order.orderId, id('none'), 'k'.repeat(3000), '']);
+    expect([...found.keys()]).toEqual([order.orderId]);
   });
 
   it('records a check once: a repeat reports the state without appending a log line', async () => {
-    const order = newOrder({ customerId: 'c', items: [{ productId: 'p', qty: 1 }], totalCents: 1 }, id('o'), 't');
-    await orders.saveOrders([order]);
+    const order = await stored(newOne());
     const result = { orderId: order.orderId, check: 'CREDIT' as const, passed: true, detail: 'credit ok' };
     expect(await orders.recordPassedCheck(result)).toEqual({ status: 'PENDING', creditCheck: 'PASSED' });
     expect(await orders.recordPassedCheck(result)).toEqual({ status: 'PENDING', creditCheck: 'PASSED' });
@@ -85,8 +115,7 @@ describe('order store', () => {
   });
 
   it('moves an order to READY_TO_SHIP only once, and only with both checks passed', async () => {
-    const order = newOrder({ customerId: 'c', items: [{ productId: 'p', qty: 1 }], totalCents: 1 }, id('o'), 't');
-    await orders.saveOrders([order]);
+    const order = await stored(newOne());
     await orders.recordPassedCheck({ orderId: order.orderId, check: 'CREDIT', passed: true, detail: 'credit ok' });
     expect(await orders.markReadyToShip(order.orderId)).toBe(false);
     await orders.recordPassedCheck({ orderId: order.orderId, check: 'STOCK', passed: true, detail: 'stock ok' });
@@ -103,14 +132,25 @@ describe('order store', () => {
     expect(await orders.recordPassedCheck({ orderId: id('none'), check: 'STOCK', passed: true, detail: 'x' })).toBeUndefined();
   });
 
-  it('discards only orders nothing has happened to yet', async () => {
-    const untouched = newOrder({ customerId: 'c', items: [{ productId: 'p', qty: 1 }], totalCents: 1 }, id('o'), 't');
-    const checked = newOrder({ customerId: 'c', items: [{ productId: 'p', qty: 1 }], totalCents: 1 }, id('o'), 't');
-    await orders.saveOrders([untouched, checked]);
+  it('withdraws only orders that this attempt wrote and that nothing has happened to', async () => {
+    const untouched = await stored(newOne('c', '2026-01-01T00:00:00.000Z'));
+    const checked = await stored(newOne('c', '2026-01-01T00:00:00.000Z'));
+    const earlierAttempt = await stored(newOne('c', '2026-01-01T00:00:00.000Z'));
+    const neverStored = newOne('c', '2026-01-01T00:00:00.000Z');
     await orders.recordPassedCheck({ orderId: checked.orderId, check: 'CREDIT', passed: true, detail: 'ok' });
-    await orders.discardOrders([untouched, checked]);
+    await orders.withdrawOrders([untouched, checked, { ...earlierAttempt, createdAt: '2026-01-01T00:00:09.000Z' }, neverStored]);
     expect(await orders.getOrder(untouched.orderId)).toBeUndefined();
     expect(await orders.getOrder(checked.orderId)).toBeDefined();
+    expect(await orders.getOrder(earlierAttempt.orderId)).toBeDefined();
+  });
+
+  it('rejects an order for a dead letter only while it is still where the message left it', async () => {
+    const order = await stored(newOne());
+    const subject = { orderId: order.orderId, status: OrderStatus.Pending, check: 'STOCK' as const };
+    await orders.recordPassedCheck({ orderId: order.orderId, check: 'STOCK', passed: true, detail: 'stock ok' });
+    expect(await orders.rejectForDeadLetter(subject, 'Rejected: dead letter')).toBe(false);
+    expect(await orders.rejectForDeadLetter({ ...subject, check: 'CREDIT' }, 'Rejected: dead letter')).toBe(true);
+    expect(await orders.getOrder(order.orderId)).toMatchObject({ status: 'REJECTED', logs: expect.arrayContaining(['Rejected: dead letter']) });
   });
 });
 
@@ -191,27 +231,67 @@ describe('messaging adapters', () => {
   });
 });
 
-describe('open orders index', () => {
-  it('lists an order while it is open and forgets it once it is final', async () => {
+describe('the sweep index', () => {
+  const due = async (order: Order, at = new Date().toISOString()) => {
+    const found: string[] = [];
+    for await (const orderId of orders.dueOrders(sweepShardOf(order.orderId), at)) found.push(orderId);
+    return found.includes(order.orderId);
+  };
+
+  it('lists an open order in its shard once its time has come, and forgets it once it is final', async () => {
     const [customer, product] = [id('c'), id('p')];
     await accounts.set(customer, 1000);
     await stock.set(product, 1);
     const order = await readyOrder(customer, [{ productId: product, qty: 1 }], 100);
-    const listed = async () => {
-      const found: string[] = [];
-      for await (const open of orders.openOrders(OrderStatus.ReadyToShip, new Date(Date.now() + 60_000).toISOString())) found.push(open.orderId);
-      return found;
-    };
-    expect(await listed()).toContain(order.orderId);
+    expect(await due(order)).toBe(false);
+    expect(await due(order, '3000-01-01T00:00:00.000Z')).toBe(true);
     await ledger.ship(order);
-    expect(await listed()).not.toContain(order.orderId);
+    expect(await due(order, '3000-01-01T00:00:00.000Z')).toBe(false);
   });
 
-  it('rejects an overdue PENDING order only while it is still PENDING', async () => {
-    const order = newOrder({ customerId: 'c', items: [{ productId: 'p', qty: 1 }], totalCents: 1 }, id('o'), new Date().toISOString());
-    await orders.saveOrders([order]);
-    expect(await orders.rejectOverdue(order.orderId, OrderStatus.Pending, 'Rejected: too slow')).toBe(true);
-    expect(await orders.rejectOverdue(order.orderId, OrderStatus.Pending, 'Rejected: too slow')).toBe(false);
-    expect((await orders.getOrder(order.orderId))?.logs.at(-1)).toBe('Rejected: too slow');
+  it('forgets an order rejected for a failed check', async () => {
+    const order = await stored(newOne());
+    await orders.rejectForFailedCheck({ orderId: order.orderId, check: 'STOCK', passed: false, detail: 'Stock check failed' });
+    expect(await due(order, '3000-01-01T00:00:00.000Z')).toBe(false);
+  });
+
+  it('brings an order’s next look forward to now, for orders that could not be announced', async () => {
+    const order = await stored(newOne());
+    await orders.sweepSoon([order.orderId, id('none')]);
+    expect(await due(order)).toBe(true);
+    expect(await orders.getForSweep(order.orderId)).toMatchObject({ order: { orderId: order.orderId }, nudges: 0 });
+  });
+
+  it('postpones the next look only while the order is as the sweeper saw it', async () => {
+    const order = await stored(newOne(), '2026-01-01T00:05:00.000Z');
+    const seen = { status: OrderStatus.Pending, sweepAt: '2026-01-01T00:05:00.000Z' };
+    expect(await orders.postponeSweep(order.orderId, seen, { sweepAt: '2026-01-01T00:10:00.000Z', nudges: 1 })).toBe(true);
+    expect(await orders.postponeSweep(order.orderId, seen, { sweepAt: '2026-01-01T00:15:00.000Z', nudges: 2 })).toBe(false);
+    expect(await orders.getForSweep(order.orderId)).toMatchObject({ sweepAt: '2026-01-01T00:10:00.000Z', nudges: 1 });
+  });
+
+  it('takes a final order out of the index', async () => {
+    const order = await stored(newOne(), '2026-01-01T00:05:00.000Z');
+    await orders.rejectForDeadLetter({ orderId: order.orderId, status: OrderStatus.Pending }, 'Rejected');
+    await t.db.send(new UpdateCommand({ TableName: t.tableName('OrderTable'), Key: { orderId: order.orderId }, UpdateExpression: 'SET sweepShard = :shard, sweepAt = :at', ExpressionAttributeValues: { ':shard': sweepShardOf(order.orderId), ':at': '2026-01-01T00:05:00.000Z' } }));
+    expect(await orders.leaveSweepIndex(order.orderId, OrderStatus.Pending)).toBe(false);
+    expect(await orders.leaveSweepIndex(order.orderId, OrderStatus.Rejected)).toBe(true);
+    expect((await orders.getForSweep(order.orderId))?.sweepAt).toBeUndefined();
+  });
+});
+
+describe('reading a dead-letter queue', () => {
+  it('returns each message once, at most as many as asked, and leaves them all in the queue, visible', async () => {
+    const sqs = new SQSClient({});
+    const url = t.queueUrl('ShipOrderDeadLetterQueue');
+    for (let index = 0; index < 12; index++) await sqs.send(new SendMessageCommand({ QueueUrl: url, MessageBody: JSON.stringify({ orderId: `dead-${index}` }) }));
+    const letters = deadLetterQueue(sqs, url);
+    const some = await letters.peek(5);
+    expect(some).toHaveLength(5);
+    const all = await letters.peek(100);
+    expect(new Set(all.map((letter) => letter.body)).size).toBe(12);
+    const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }));
+    expect(Attributes).toMatchObject({ ApproximateNumberOfMessages: '12', ApproximateNumberOfMessagesNotVisible: '0' });
+    await t.receiveAll('ShipOrderDeadLetterQueue');
   });
 });

@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context, ScheduledEvent, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { toOrderItem } from '../../src/adapters/orderStore';
 import { toCents } from '../../src/domain/money';
 import { newOrder, OrderStatus } from '../../src/domain/order';
@@ -27,9 +27,9 @@ const cents = (value: unknown) => toCents((value as { value: string }).value);
 const bodiesOn = async (queue: string) => (await t.receiveAll(queue)).map((m) => JSON.parse(m.Body ?? '{}'));
 
 const EXAMPLE_ORDER = 'example-order-1';
-async function exampleOrder(status: OrderStatus, checks: Record<string, string> = {}) {
+async function exampleOrder(status: OrderStatus, checks: Record<string, string> = {}, sweepAt?: string) {
   const order = newOrder({ customerId: 'aaa789', items: [{ productId: '456', qty: 1 }, { productId: '789', qty: 1 }], totalCents: 18778 }, EXAMPLE_ORDER, new Date().toISOString());
-  await put('OrderTable', { ...toOrderItem({ ...order, status }), ...checks });
+  await put('OrderTable', { ...toOrderItem({ ...order, status }, sweepAt), ...checks });
 }
 async function demoBalances() {
   await put('AccountTable', { customerId: 'aaa789', balance: 1000, updatedAt: 't' });
@@ -95,6 +95,17 @@ describe('events/ payloads', () => {
     expect((await consume('OrderUpdateFunction', 'orderUpdate.json')).batchItemFailures).toEqual([]);
     expect((await get('OrderTable', { orderId: EXAMPLE_ORDER }))?.status).toBe('READY_TO_SHIP');
     expect(await bodiesOn('ShipOrderQueue')).toEqual([{ orderId: EXAMPLE_ORDER }]);
+  });
+
+  it('orderSweeper.json announces again a PENDING order whose time has come, and rejects nothing', async () => {
+    await exampleOrder(OrderStatus.Pending, {}, '2000-01-01T00:00:00.000Z');
+    const summary = await t.handler<(e: ScheduledEvent, c: Context) => Promise<Record<string, unknown>>>('OrderSweeperFunction')(event('orderSweeper.json'), lambdaContext('OrderSweeperFunction'));
+    expect(summary).toMatchObject({ announced: 1, rejectedForDeadLetters: 0, failed: 0 });
+    expect((await bodiesOn('BalanceCheckerQueue')).map((b) => b.orderId)).toEqual([EXAMPLE_ORDER]);
+    expect((await bodiesOn('StockCheckerQueue')).map((b) => b.orderId)).toEqual([EXAMPLE_ORDER]);
+    const stored = await get('OrderTable', { orderId: EXAMPLE_ORDER });
+    expect(stored?.status).toBe('PENDING');
+    expect(Date.parse(String(stored?.sweepAt)) - Date.now()).toBeGreaterThan(290_000);
   });
 
   it('shipOrder.json ships the order and deducts 187.78 and one unit of each product', async () => {

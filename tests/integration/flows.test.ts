@@ -1,9 +1,12 @@
 // The whole order journey through the real functions, the real SNS -> SQS fan-out and DynamoDB
 // Local; each queue is delivered by hand so every step can be observed and repeated.
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { toCents } from '../../src/domain/money';
+import { DeleteCommand, GetCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { orderStore } from '../../src/adapters/orderStore';
+import { toCents } from '../../src/domain/money';
+import { newOrder } from '../../src/domain/order';
+import type { SweepSummary } from '../../src/handlers/orderSweeper';
 import { apiEvent, lambdaContext, orderBody } from '../support/factories';
 import { createTestStack, type TestStack } from './support/testStack';
 
@@ -27,6 +30,14 @@ const balanceOf = async (table: string, key: Record<string, string>) => {
   return stored === undefined ? undefined : String(toCents(stored.value) / 100);
 };
 const orderOf = async (orderId: string) => (await t.db.send(new GetCommand({ TableName: t.tableName('OrderTable'), Key: { orderId } }))).Item;
+const ordersOf = async (customerId: string) =>
+  ((await t.db.send(new ScanCommand({ TableName: t.tableName('OrderTable'), ConsistentRead: true }))).Items ?? []).filter((item) => item.customerId === customerId);
+const sweep = () => t.handler<(event: object, context: Context) => Promise<SweepSummary>>('OrderSweeperFunction')({}, lambdaContext('OrderSweeperFunction'));
+/** What a crash after the first attempt stored its orders leaves behind: no idempotency record. */
+async function forgetIdempotencyRecords() {
+  const { Items = [] } = await t.db.send(new ScanCommand({ TableName: t.tableName('IdempotencyTable') }));
+  for (const item of Items) await t.db.send(new DeleteCommand({ TableName: t.tableName('IdempotencyTable'), Key: { id: item.id } }));
+}
 
 /** Runs every queue once, in pipeline order, with optional duplicate delivery at each hop. */
 async function runPipeline(options: { deliverTwice?: boolean } = {}) {
@@ -156,11 +167,103 @@ describe('idempotent order placement', () => {
     expect(conflict.statusCode).toBe(409);
   });
 
+  it('after a crash that lost the idempotency record, answers a retry with the stored order and stores no second one', async () => {
+    const body = orderBody({ customerId: unique('c') });
+    const headers = { 'Idempotency-Key': unique('key') };
+    const first = await api({ method: 'POST', resource: '/order', body, headers });
+    await forgetIdempotencyRecords();
+    const again = await api({ method: 'POST', resource: '/order', body, headers });
+    expect(again).toMatchObject({ statusCode: 202, json: { orderId: first.json.orderId, createdAt: first.json.createdAt, status: 'PENDING' } });
+    expect(await ordersOf(body.customerId)).toHaveLength(1);
+  });
+
+  it('answers a retry of /orders with every order of the first attempt, in request order', async () => {
+    const customers = [unique('c'), unique('c')];
+    const body = { orders: customers.map((customerId) => orderBody({ customerId })) };
+    const headers = { 'Idempotency-Key': unique('key') };
+    const first = await api({ method: 'POST', resource: '/orders', body, headers });
+    await forgetIdempotencyRecords();
+    const again = await api({ method: 'POST', resource: '/orders', body, headers });
+    expect(again).toMatchObject({ statusCode: 202, json: first.json });
+    for (const customerId of customers) expect(await ordersOf(customerId)).toHaveLength(1);
+  });
+
+  it('refuses the key with another body with 409 when the record is gone but its order exists', async () => {
+    const headers = { 'Idempotency-Key': unique('key') };
+    const customerId = unique('c');
+    await api({ method: 'POST', resource: '/order', body: orderBody({ customerId, totalAmount: 1 }), headers });
+    await forgetIdempotencyRecords();
+    const conflict = await api({ method: 'POST', resource: '/order', body: orderBody({ customerId, totalAmount: 2 }), headers });
+    expect(conflict.statusCode).toBe(409);
+    expect((await ordersOf(customerId)).map((order) => String((order.totalAmount as { value: string }).value))).toEqual(['1']);
+  });
+
   it('keeps keys of /order and /orders apart', async () => {
     const headers = { 'Idempotency-Key': unique('key') };
     const single = await api({ method: 'POST', resource: '/order', body: orderBody(), headers });
     const batch = await api({ method: 'POST', resource: '/orders', body: { orders: [orderBody()] }, headers });
     expect(batch.statusCode).toBe(202);
     expect((batch.json.orders as { orderId: string }[])[0]?.orderId).not.toBe(single.json.orderId);
+  });
+});
+
+describe('the sweeper', () => {
+  const PAST = '2000-01-01T00:00:00.000Z';
+  const store = () => orderStore(t.db, t.tableName('OrderTable'));
+
+  async function stockedCustomer() {
+    const [customer, product] = [unique('c'), unique('p')];
+    await setAccount(customer, 100);
+    await setStock(product, 10);
+    return { customer, product };
+  }
+
+  it('announces an order that was stored but never announced, and the pipeline ships it', async () => {
+    const { customer, product } = await stockedCustomer();
+    const order = newOrder({ customerId: customer, items: [{ productId: product, qty: 1 }], totalCents: 1000 }, unique('o'), new Date().toISOString());
+    await store().storeNewOrders([order], PAST);
+    expect((await sweep()).announced).toBeGreaterThanOrEqual(1);
+    await runPipeline();
+    expect((await orderOf(order.orderId))?.status).toBe('SHIPPED');
+  });
+
+  it('moves on an order whose checks both passed when the step after them was lost, instead of rejecting it', async () => {
+    const { customer, product } = await stockedCustomer();
+    const order = newOrder({ customerId: customer, items: [{ productId: product, qty: 1 }], totalCents: 1000 }, unique('o'), new Date().toISOString());
+    await store().storeNewOrders([order], PAST);
+    await store().recordPassedCheck({ orderId: order.orderId, check: 'CREDIT', passed: true, detail: 'Credit check passed' });
+    await store().recordPassedCheck({ orderId: order.orderId, check: 'STOCK', passed: true, detail: 'Stock check passed' });
+    expect((await sweep()).markedReadyToShip).toBeGreaterThanOrEqual(1);
+    await t.drain('ShipOrderQueue', 'ShipOrderFunction');
+    expect((await orderOf(order.orderId))?.status).toBe('SHIPPED');
+  });
+
+  it('rejects an order whose credit check message was dead-lettered, saying so, and leaves the message in the dead-letter queue', async () => {
+    const { customer, product } = await stockedCustomer();
+    const placed = await api({ method: 'POST', resource: '/order', body: orderBody({ customerId: customer, items: [{ productId: product, qty: 1 }], totalAmount: 10 }) });
+    // What SQS does after MaxReceiveCount failed deliveries: the message moves to the dead-letter queue.
+    const [message] = (await t.receiveAll('BalanceCheckerQueue')).filter((m) => JSON.parse(m.Body ?? '{}').orderId === placed.json.orderId);
+    await t.sqs.send(new SendMessageCommand({ QueueUrl: t.queueUrl('BalanceCheckerDeadLetterQueue'), MessageBody: message?.Body ?? '' }));
+    await t.drain('StockCheckerQueue', 'StockCheckerFunction');
+    await t.drain('OrderUpdateQueue', 'OrderUpdateFunction');
+
+    expect((await sweep()).rejectedForDeadLetters).toBe(1);
+    const order = await orderOf(String(placed.json.orderId));
+    expect(order?.status).toBe('REJECTED');
+    expect(order?.logs.at(-1)).toBe('Rejected: its credit check failed 5 times and its message was dead-lettered (BalanceCheckerDeadLetterQueue)');
+    expect((await sweep()).rejectedForDeadLetters).toBe(0);
+    expect((await t.receiveAll('BalanceCheckerDeadLetterQueue')).map((m) => m.Body)).toEqual([message?.Body]);
+  });
+
+  it('asks again for the shipment of an order that waited in READY_TO_SHIP, never rejecting it for waiting', async () => {
+    const { customer, product } = await stockedCustomer();
+    const order = newOrder({ customerId: customer, items: [{ productId: product, qty: 1 }], totalCents: 1000 }, unique('o'), PAST);
+    await store().storeNewOrders([order], PAST);
+    await store().recordPassedCheck({ orderId: order.orderId, check: 'CREDIT', passed: true, detail: 'Credit check passed' });
+    await store().recordPassedCheck({ orderId: order.orderId, check: 'STOCK', passed: true, detail: 'Stock check passed' });
+    await store().markReadyToShip(order.orderId);
+    expect((await sweep()).shippingRequested).toBeGreaterThanOrEqual(1);
+    await t.drain('ShipOrderQueue', 'ShipOrderFunction');
+    expect((await orderOf(order.orderId))?.status).toBe('SHIPPED');
   });
 });

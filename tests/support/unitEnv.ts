@@ -11,4 +11,10 @@ Object.assign(process.env, {
   ORDER_TOPIC_ARN: 'arn:aws:sns:us-east-1:000000000000:orders',
   ORDER_UPDATE_QUEUE_URL: 'http://sqs.local/000000000000/order-update',
   SHIP_ORDER_QUEUE_URL: 'http://sqs.local/000000000000/ship-order',
+  ORDER_DEADLINE_SECONDS: '300',
+  MAX_RECEIVE_COUNT: '5',
+  BALANCE_CHECKER_DEAD_LETTER_QUEUE_URL: 'http://sqs.local/000000000000/balance-checker-dead-letters',
+  STOCK_CHECKER_DEAD_LETTER_QUEUE_URL: 'http://sqs.local/000000000000/stock-checker-dead-letters',
+  ORDER_UPDATE_DEAD_LETTER_QUEUE_URL: 'http://sqs.local/000000000000/order-update-dead-letters',
+  SHIP_ORDER_DEAD_LETTER_QUEUE_URL: 'http://sqs.local/000000000000/ship-order-dead-letters',
 });

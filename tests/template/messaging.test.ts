@@ -8,13 +8,23 @@ const deadLetterQueues = workQueues.map((queue) => deadLetterQueueOf(queue) ?? '
 const sqsSubscriptions = logicalIdsOfType('AWS::SNS::Subscription').filter((id) => props(id).Protocol === 'sqs');
 const alarms = logicalIdsOfType('AWS::CloudWatch::Alarm');
 
+interface WatchedMetric {
+  MetricName: unknown;
+  Dimensions: { Name: string; Value: unknown }[];
+}
+
+/** The metrics an alarm watches: its own, or those its metric math reads. */
+const metricsOf = (alarm: string): WatchedMetric[] => {
+  const properties = props(alarm);
+  if (properties.MetricName) return [properties as unknown as WatchedMetric];
+  return asList(properties.Metrics as { MetricStat?: { Metric: WatchedMetric } }[] | undefined).flatMap((query) => asList(query.MetricStat?.Metric));
+};
+
 /** The alarms watching one queue's metric. */
 const alarmsOn = (queue: string, metric: string) =>
-  alarms.filter((id) => {
-    const alarm = props(id);
-    const dimensions = alarm.Dimensions as { Name: string; Value: unknown }[];
-    return alarm.MetricName === metric && dimensions.some((dimension) => dimension.Name === 'QueueName' && target(dimension.Value) === queue);
-  });
+  alarms.filter((id) =>
+    metricsOf(id).some((watched) => watched.MetricName === metric && watched.Dimensions.some((dimension) => dimension.Name === 'QueueName' && target(dimension.Value) === queue)),
+  );
 
 describe('work queues', () => {
   it('are the four queues the functions consume', () => {
@@ -89,10 +99,15 @@ describe('alarms', () => {
     alarms.every((alarm) => asList(props(alarm).AlarmActions).some((action) => target(action) === topic)),
   );
 
-  it.each(deadLetterQueues)('raise an alarm as soon as %s holds a message', (queue) => {
-    const [alarm, ...others] = alarmsOn(queue, 'ApproximateNumberOfMessagesVisible');
+  it.each(deadLetterQueues)('raise an alarm as soon as %s holds a message, also while the sweeper is reading it', (queue) => {
+    const [alarm = '', ...others] = alarmsOn(queue, 'ApproximateNumberOfMessagesVisible');
     expect(others).toEqual([]);
-    expect(props(alarm ?? '')).toMatchObject({ Namespace: 'AWS/SQS', ComparisonOperator: 'GreaterThanThreshold', Threshold: 0, TreatMissingData: 'notBreaching' });
+    expect(alarmsOn(queue, 'ApproximateNumberOfMessagesNotVisible')).toEqual([alarm]);
+    const queries = props(alarm).Metrics as { Id: string; Expression?: string; ReturnData?: boolean; MetricStat?: { Metric: WatchedMetric & { Namespace: string } } }[];
+    const [visible, inFlight] = ['ApproximateNumberOfMessagesVisible', 'ApproximateNumberOfMessagesNotVisible'].map((name) => queries.find((query) => query.MetricStat?.Metric.MetricName === name));
+    expect(queries.filter((query) => query.ReturnData !== false)).toEqual([expect.objectContaining({ Expression: `${visible?.Id} + ${inFlight?.Id}` })]);
+    expect(visible?.MetricStat?.Metric.Namespace).toBe('AWS/SQS');
+    expect(props(alarm)).toMatchObject({ ComparisonOperator: 'GreaterThanThreshold', Threshold: 0, TreatMissingData: 'notBreaching' });
   });
 
   it.each(workQueues)('raise an alarm when the oldest message in %s has waited too long', (queue) => {

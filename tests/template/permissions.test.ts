@@ -69,6 +69,13 @@ const DATA_PLANE = new Set([
 ]);
 
 const QUEUE_CONSUMER_ACTIONS = ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ChangeMessageVisibility'];
+/** Reading a dead-letter queue without consuming it, as the sweeper does. */
+const DEAD_LETTER_READER_ACTIONS = ['sqs:ReceiveMessage', 'sqs:ChangeMessageVisibility'];
+
+/** Queues that some queue's redrive policy sends its dead letters to. */
+const deadLetterQueues = new Set(
+  logicalIdsOfType('AWS::SQS::Queue').flatMap((queue) => asList(target((props(queue).RedrivePolicy as { deadLetterTargetArn?: unknown } | undefined)?.deadLetterTargetArn))),
+);
 
 describe('function permissions', () => {
   it('gives every function a role of its own, and none of SAM’s generated ones', () => {
@@ -99,24 +106,36 @@ describe('function permissions', () => {
 
   it.each(functions)('lets %s use every table, queue and topic its code names', (functionId) => {
     for (const id of resourcesNamedFor(functionId)) {
-      const service = { 'AWS::DynamoDB::Table': 'dynamodb:', 'AWS::SQS::Queue': 'sqs:SendMessage', 'AWS::SNS::Topic': 'sns:Publish' }[resource(id).Type];
+      const queueAction = deadLetterQueues.has(id) ? 'sqs:ReceiveMessage' : 'sqs:SendMessage';
+      const service = { 'AWS::DynamoDB::Table': 'dynamodb:', 'AWS::SQS::Queue': queueAction, 'AWS::SNS::Topic': 'sns:Publish' }[resource(id).Type];
       expect({ id, actions: actionsOn(functionId, id).some((action) => service !== undefined && action.startsWith(service)) }).toEqual({ id, actions: true });
     }
   });
 
   it.each(functions)('lets %s consume only the queue its event source reads', (functionId) => {
     const queue = eventQueueOf(functionId);
-    const consuming = roleStatementsOf(functionId).filter((statement) => actionsOf(statement).some((action) => QUEUE_CONSUMER_ACTIONS.includes(action)));
+    const consuming = roleStatementsOf(functionId).filter((statement) => actionsOf(statement).includes('sqs:DeleteMessage'));
     expect(consuming.map((statement) => [...referencedResources(statement.Resource)])).toEqual(queue ? [[queue]] : []);
     if (queue) expect(new Set(actionsOn(functionId, queue))).toEqual(new Set(QUEUE_CONSUMER_ACTIONS));
   });
 
-  it.each(functions)('lets %s write logs only to its own log group, named after the function', (functionId) => {
+  it.each(functions)('lets %s read dead letters only without consuming them, and only from queues its code names', (functionId) => {
+    const reading = roleStatementsOf(functionId).filter((statement) => [...referencedResources(statement.Resource)].some((id) => deadLetterQueues.has(id)));
+    for (const statement of reading) expect(new Set(actionsOf(statement))).toEqual(new Set(DEAD_LETTER_READER_ACTIONS));
+    const read = new Set(reading.flatMap((statement) => [...referencedResources(statement.Resource)]));
+    expect(read).toEqual(new Set([...resourcesNamedFor(functionId)].filter((id) => deadLetterQueues.has(id))));
+  });
+
+  it.each(functions)('lets %s write logs only to its own log group, which its LoggingConfig names', (functionId) => {
     const logGroup = `${functionId}LogGroup`;
     const logging = roleStatementsOf(functionId).filter((statement) => actionsOf(statement).some((action) => action.startsWith('logs:')));
     expect(logging.map((statement) => target(statement.Resource))).toEqual([logGroup]);
     expect(props(logGroup).LogGroupName).toEqual({ 'Fn::Sub': `/aws/lambda/\${AWS::StackName}-${functionId}` });
-    expect(props(functionId).FunctionName).toEqual({ 'Fn::Sub': `\${AWS::StackName}-${functionId}` });
+    expect(props(functionId).LoggingConfig).toEqual({ LogGroup: { Ref: logGroup } });
+  });
+
+  it.each(functions)('leaves %s unnamed, so that CloudFormation makes a name within Lambda’s 64 characters whatever the stack is called', (functionId) => {
+    expect(props(functionId).FunctionName).toBeUndefined();
   });
 
   it('lets functions read and write data only, never manage tables, queues, topics or keys', () => {

@@ -23,7 +23,7 @@ const run = promisify(execFile);
 const ROOT = join(__dirname, '..', '..');
 const TEMPLATE = join(ROOT, 'template.yaml');
 /** Values other than the defaults, so that a parameter read wrongly (or not at all) shows. */
-const PARAMETERS = { StageName: 'qa', FunctionTimeoutSeconds: '8', MaxReceiveCount: '4', LogLevel: 'DEBUG' };
+const PARAMETERS = { StageName: 'qa', FunctionTimeoutSeconds: '15', MaxReceiveCount: '3', LogLevel: 'DEBUG' };
 
 type Json = Record<string, unknown>;
 interface CloudFormationResource {
@@ -83,17 +83,27 @@ const resolved = (value: unknown) => stack.resolve(value);
 const sortedBy = <T>(items: T[], key: (item: T) => string) => [...items].sort((a, b) => key(a).localeCompare(key(b)));
 
 describe('the local reading of template.yaml against AWS’s SAM transform of it', () => {
-  it('has the same functions, with the same names, timeouts and memory', () => {
+  it('has the same functions, with the same names (where the template names them), log groups, timeouts and memory', () => {
     const transformed = resourcesOf('AWS::Lambda::Function').map(([logicalId, fn]) => ({
       logicalId,
-      name: resolved(property(fn, 'FunctionName')),
+      name: property(fn, 'FunctionName') === undefined ? undefined : resolved(property(fn, 'FunctionName')),
+      logGroup: resolved((property(fn, 'LoggingConfig') as { LogGroup?: unknown } | undefined)?.LogGroup ?? `/aws/lambda/${String(resolved(property(fn, 'FunctionName')))}`),
       // Lambda's defaults where the transform sets nothing.
       timeoutSeconds: Number(resolved(property(fn, 'Timeout') ?? 3)),
       memorySize: Number(resolved(property(fn, 'MemorySize') ?? 128)),
     }));
-    const local = definitions.map(({ logicalId, name, timeoutSeconds, memorySize }) => ({ logicalId, name, timeoutSeconds, memorySize }));
+    const local = definitions.map(({ logicalId, name, environment, timeoutSeconds, memorySize }) => ({
+      logicalId,
+      // A function the template does not name gets a name CloudFormation makes up; only a given one must match.
+      name: stack.template.resources[logicalId]?.properties.FunctionName === undefined ? undefined : name,
+      logGroup: environment.AWS_LAMBDA_LOG_GROUP_NAME,
+      timeoutSeconds,
+      memorySize,
+    }));
     expect(sortedBy(local, (fn) => fn.logicalId)).toEqual(sortedBy(transformed, (fn) => fn.logicalId));
     expect(local.length).toBeGreaterThan(0);
+    // Generated names, like CloudFormation's, fit Lambda's 64 characters.
+    for (const { name } of definitions) expect(name.length).toBeLessThanOrEqual(64);
   });
 
   it('gives every function exactly the environment the transform gives it (Globals merged), besides what Lambda sets itself', () => {

@@ -16,6 +16,7 @@ export interface Resource {
 
 interface Template {
   Parameters: Record<string, Json>;
+  Rules?: Record<string, Json>;
   Conditions?: Json;
   Globals?: { Function?: Json; Api?: Json };
   Resources: Record<string, Resource>;

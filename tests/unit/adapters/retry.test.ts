@@ -1,4 +1,4 @@
-import { withRetries } from '../../../src/adapters/retry';
+import { isTransientCancellation, until, withRetries } from '../../../src/adapters/retry';
 
 const failingTimes = (failures: number) => {
   let calls = 0;
@@ -40,5 +40,29 @@ describe('retrying an operation that failed for a passing reason', () => {
     await expect(withRetries(operation, { attempts: Number.POSITIVE_INFINITY, baseDelayMs: 10, maxDelayMs: 50, deadline })).rejects.toThrow(/failure/);
     expect(Date.now()).toBeLessThan(deadline + 50);
     expect(operation.mock.calls.length).toBeGreaterThan(1);
+  });
+});
+
+describe('bounding a call by the time its caller must answer by', () => {
+  it('leaves a call without a deadline unbounded', () => {
+    expect(until(undefined)).toEqual({});
+    expect(until(Number.POSITIVE_INFINITY)).toEqual({});
+  });
+
+  it('abandons the call once the deadline has passed', async () => {
+    const { abortSignal } = until(Date.now() - 1);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(abortSignal?.aborted).toBe(true);
+  });
+
+  it('lets the call run until then', () => {
+    expect(until(Date.now() + 60_000).abortSignal?.aborted).toBe(false);
+  });
+});
+
+describe('a cancelled transaction', () => {
+  it('is worth retrying when it lost a race or was throttled, and not when a condition failed', () => {
+    expect(['TransactionConflict', 'ThrottlingError', 'ProvisionedThroughputExceeded'].map((Code) => isTransientCancellation({ Code }))).toEqual([true, true, true]);
+    expect([isTransientCancellation({ Code: 'ConditionalCheckFailed' }), isTransientCancellation({ Code: 'None' }), isTransientCancellation(undefined)]).toEqual([false, false, false]);
   });
 });

@@ -1,39 +1,53 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { BatchWriteCommand, DeleteCommand, DynamoDBDocumentClient, GetCommand, NumberValue } from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException, DynamoDBClient, ThrottlingException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { DeleteCommand, DynamoDBDocumentClient, GetCommand, NumberValue, PutCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { PublishBatchCommand, SNSClient } from '@aws-sdk/client-sns';
+import { marshall } from '@aws-sdk/util-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
+import { derivedOrderId } from '../../../src/domain/orderId';
 import { handler } from '../../../src/handlers/orderApi';
 import { apiEvent, lambdaContext, orderBody } from '../../support/factories';
+import { fakeIdempotencyTable, fakeOrderTable } from '../../support/fakeTables';
 
 const db = mockClient(DynamoDBDocumentClient);
 const idempotencyDb = mockClient(DynamoDBClient);
 const sns = mockClient(SNSClient);
 
-const invoke = async (input: Parameters<typeof apiEvent>[0]) => {
-  const response = await handler(apiEvent(input), lambdaContext('OrderApiFunction'));
+const invoke = async (input: Parameters<typeof apiEvent>[0], apiKeyId?: string) => {
+  const event = apiEvent(input);
+  if (apiKeyId) event.requestContext.identity = { ...event.requestContext.identity, apiKeyId };
+  const response = await handler(event, lambdaContext('OrderApiFunction'));
   return { ...response, json: JSON.parse(response.body) as Record<string, unknown> };
 };
-const postOrder = (body: unknown, headers?: Record<string, string>) => invoke({ method: 'POST', resource: '/order', body, ...(headers ? { headers } : {}) });
-const postOrders = (body: unknown) => invoke({ method: 'POST', resource: '/orders', body });
+const postOrder = (body: unknown, headers?: Record<string, string>, apiKeyId?: string) => invoke({ method: 'POST', resource: '/order', body, ...(headers ? { headers } : {}) }, apiKeyId);
+const postOrders = (body: unknown, headers?: Record<string, string>) => invoke({ method: 'POST', resource: '/orders', body, ...(headers ? { headers } : {}) });
+
+const connectionLost = () => Object.assign(new Error('socket hang up'), { name: 'TimeoutError', code: 'ECONNRESET' });
+const announcedIds = () => sns.commandCalls(PublishBatchCommand).flatMap((call) => (call.args[0].input.PublishBatchRequestEntries ?? []).map((entry) => (JSON.parse(entry.Message ?? '{}') as { orderId: string }).orderId));
+
+let orderTable: ReturnType<typeof fakeOrderTable>;
+let idempotencyTable: ReturnType<typeof fakeIdempotencyTable>;
 
 beforeEach(() => {
   db.reset();
   idempotencyDb.reset();
   sns.reset();
-  db.on(BatchWriteCommand).resolves({});
+  orderTable = fakeOrderTable(db);
+  idempotencyTable = fakeIdempotencyTable(idempotencyDb);
   sns.on(PublishBatchCommand).resolves({ Successful: [], Failed: [] });
 });
 
 describe('POST /order', () => {
-  it('stores a PENDING order, announces it and answers 202 with where to follow it', async () => {
+  it('stores a PENDING order with one conditional put, announces it and answers 202 with where to follow it', async () => {
     const response = await postOrder(orderBody());
     expect(response.statusCode).toBe(202);
     expect(response.json).toMatchObject({ customerId: 'aaa789', totalAmount: 187.78, status: 'PENDING', items: orderBody().items });
     expect(response.headers?.Location).toBe(`/order/${String(response.json.orderId)}/status`);
 
-    const [write] = db.commandCalls(BatchWriteCommand);
-    const stored = write?.args[0].input.RequestItems?.orders?.[0]?.PutRequest?.Item;
-    expect(stored).toMatchObject({ orderId: response.json.orderId, status: 'PENDING', totalAmount: NumberValue.from('187.78') });
+    const [put] = db.commandCalls(PutCommand);
+    expect(put?.args[0].input).toMatchObject({ ConditionExpression: 'attribute_not_exists(orderId)', ReturnValuesOnConditionCheckFailure: 'ALL_OLD' });
+    expect(put?.args[0].input.Item).toMatchObject({ orderId: response.json.orderId, status: 'PENDING', totalAmount: NumberValue.from('187.78'), sweepShard: expect.stringMatching(/^\d+$/) });
+    // The sweeper first looks at it one OrderDeadlineSeconds (300) after it was placed.
+    expect(Date.parse(String(put?.args[0].input.Item?.sweepAt)) - Date.parse(String(response.json.createdAt))).toBe(300_000);
 
     const [publish] = sns.commandCalls(PublishBatchCommand);
     expect(JSON.parse(publish?.args[0].input.PublishBatchRequestEntries?.[0]?.Message ?? '{}')).toEqual({
@@ -56,7 +70,7 @@ describe('POST /order', () => {
     const response = await postOrder(body);
     expect(response.statusCode).toBe(400);
     expect(response.json.errors).toEqual(expect.arrayContaining([{ path, message }]));
-    expect(db.commandCalls(BatchWriteCommand)).toHaveLength(0);
+    expect(orderTable.items.size).toBe(0);
     expect(sns.commandCalls(PublishBatchCommand)).toHaveLength(0);
   });
 
@@ -64,7 +78,7 @@ describe('POST /order', () => {
     const response = await postOrder(orderBody(), { 'Idempotency-Key': '' });
     expect(response.statusCode).toBe(400);
     expect(response.json.errors).toEqual(expect.arrayContaining([{ path: 'Idempotency-Key', message: expect.stringMatching(/at least 1 character/) }]));
-    expect(db.commandCalls(BatchWriteCommand)).toHaveLength(0);
+    expect(orderTable.items.size).toBe(0);
     expect(sns.commandCalls(PublishBatchCommand)).toHaveLength(0);
   });
 
@@ -83,30 +97,62 @@ describe('POST /order', () => {
     expect(response.statusCode).toBe(415);
   });
 
-  it('answers 503 and removes the stored order when it cannot be announced', async () => {
+  it('answers 202 for a stored order it could not announce, and leaves it to the sweeper’s next run', async () => {
     sns.on(PublishBatchCommand).rejects(new Error('SNS unavailable'));
-    db.on(DeleteCommand).resolves({});
     const response = await postOrder(orderBody());
-    expect(response.statusCode).toBe(503);
-    expect(String(response.json.message)).toMatch(/not stored/);
-    expect(db.commandCalls(DeleteCommand)).toHaveLength(1);
+    expect(response.statusCode).toBe(202);
+    const stored = orderTable.items.get(String(response.json.orderId));
+    expect(stored?.status).toBe('PENDING');
+    expect(Date.parse(String(stored?.sweepAt))).toBeLessThanOrEqual(Date.now());
+    expect(db.commandCalls(DeleteCommand)).toHaveLength(0);
   });
 
-  it('answers 500 without internals when DynamoDB fails', async () => {
-    db.on(BatchWriteCommand).rejects(Object.assign(new Error('ResourceNotFoundException: Requested resource not found: Table: orders'), { name: 'ResourceNotFoundException' }));
+  it('answers 202 even when neither announcing nor handing over to the sweeper works: the sweeper finds the order at its first look', async () => {
+    sns.on(PublishBatchCommand).rejects(new Error('SNS unavailable'));
+    orderTable.failNext('Update', new ThrottlingException({ message: 'Rate exceeded', $metadata: {} }));
     const response = await postOrder(orderBody());
+    expect(response.statusCode).toBe(202);
+    expect(orderTable.items.get(String(response.json.orderId))?.status).toBe('PENDING');
+  });
+
+  it('answers 503 and withdraws the order when its write’s outcome is unknown, so that none of it is processed', async () => {
+    orderTable.failNext('Put', connectionLost());
+    const response = await postOrder(orderBody());
+    expect(response.statusCode).toBe(503);
+    expect(response.json.message).toBe('The orders could not be stored; none of them will be processed. Retry, with the same Idempotency-Key if you sent one.');
+    expect(db.commandCalls(DeleteCommand).map((call) => call.args[0].input.ConditionExpression)).toEqual([
+      '#status = :pending AND createdAt = :createdAt AND attribute_not_exists(creditCheck) AND attribute_not_exists(stockCheck)',
+    ]);
+    expect(sns.commandCalls(PublishBatchCommand)).toHaveLength(0);
+  });
+
+  it('takes an SDK retry’s condition failure on its own order as stored (a dropped connection after the write)', async () => {
+    // The write landed but its answer was lost; the SDK sent it again and found the order there.
+    db.on(PutCommand).callsFakeOnce(async (input: { Item: Record<string, unknown> }) => {
+      orderTable.items.set(String(input.Item.orderId), input.Item);
+      throw new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {}, Item: marshall(input.Item) });
+    });
+    const response = await postOrder(orderBody());
+    expect(response.statusCode).toBe(202);
+    expect(announcedIds()).toEqual([response.json.orderId]);
+  });
+
+  it('answers 500 without internals when DynamoDB refuses the request itself', async () => {
+    db.on(GetCommand).rejects(Object.assign(new Error('ResourceNotFoundException: Requested resource not found: Table: orders'), { name: 'ResourceNotFoundException' }));
+    const response = await invoke({ method: 'GET', resource: '/order/{orderId}', path: '/order/o-1', pathParameters: { orderId: 'o-1' } });
     expect(response.statusCode).toBe(500);
     expect(response.body).not.toMatch(/orders|ResourceNotFound|at /);
   });
 });
 
 describe('POST /orders', () => {
-  it('stores every order, in request order, with one batch write and one publish batch', async () => {
+  it('stores every order in one transaction of conditional puts, in request order, and announces them in one batch', async () => {
     const response = await postOrders({ orders: [orderBody(), orderBody({ customerId: 'bbb968', totalAmount: 30.1 })] });
     expect(response.statusCode).toBe(202);
     const orders = response.json.orders as { customerId: string }[];
     expect(orders.map((o) => o.customerId)).toEqual(['aaa789', 'bbb968']);
-    expect(db.commandCalls(BatchWriteCommand)).toHaveLength(1);
+    const [transaction] = db.commandCalls(TransactWriteCommand);
+    expect(transaction?.args[0].input.TransactItems?.map((entry) => entry.Put?.ConditionExpression)).toEqual(['attribute_not_exists(orderId)', 'attribute_not_exists(orderId)']);
     expect(sns.commandCalls(PublishBatchCommand)).toHaveLength(1);
   });
 
@@ -116,17 +162,134 @@ describe('POST /orders', () => {
     expect(sns.commandCalls(PublishBatchCommand).map((call) => call.args[0].input.PublishBatchRequestEntries?.length)).toEqual([10, 10, 5]);
   });
 
+  it('answers 202 when the second batch of announcements fails, and leaves only those orders to the sweeper', async () => {
+    sns.on(PublishBatchCommand).resolvesOnce({ Successful: [], Failed: [] }).rejects(new Error('SNS unavailable'));
+    const response = await postOrders({ orders: Array.from({ length: 15 }, () => orderBody()) });
+    expect(response.statusCode).toBe(202);
+    const ids = (response.json.orders as { orderId: string }[]).map((order) => order.orderId);
+    const handedOver = db.commandCalls(UpdateCommand).map((call) => call.args[0].input.Key?.orderId);
+    expect(handedOver.sort()).toEqual(ids.slice(10).sort());
+    expect(orderTable.items.size).toBe(15);
+  });
+
+  it('retries a transaction that lost a race with another one', async () => {
+    orderTable.failNext('TransactWrite', new TransactionCanceledException({ message: 'cancelled', $metadata: {}, CancellationReasons: [{ Code: 'TransactionConflict' }, { Code: 'None' }] }));
+    const response = await postOrders({ orders: [orderBody(), orderBody()] });
+    expect(response.statusCode).toBe(202);
+    expect(db.commandCalls(TransactWriteCommand)).toHaveLength(2);
+  });
+
   it('refuses the whole batch when one order is bad, naming its index', async () => {
     const response = await postOrders({ orders: [orderBody(), orderBody({ items: [] })] });
     expect(response.statusCode).toBe(400);
     expect(response.json.message).toMatch(/^Order #1 is invalid/);
     expect(response.json.errors).toEqual([{ path: 'orders[1].items', message: expect.any(String) }]);
-    expect(db.commandCalls(BatchWriteCommand)).toHaveLength(0);
+    expect(orderTable.items.size).toBe(0);
   });
 
   it('refuses more than 25 orders', async () => {
     const response = await postOrders({ orders: Array.from({ length: 26 }, () => orderBody()) });
     expect(response.statusCode).toBe(400);
+  });
+});
+
+describe('a retry with the same Idempotency-Key and body', () => {
+  const key = { 'Idempotency-Key': 'checkout-7' };
+  const expectedId = derivedOrderId({ caller: null, route: 'placeOrder', key: 'checkout-7' }, 0);
+
+  it('names the order after the key, so every attempt of the request names the same order', async () => {
+    const response = await postOrder(orderBody(), key);
+    expect(response.json.orderId).toBe(expectedId);
+  });
+
+  it('after an answer: returns the first answer again, and stores and publishes nothing new', async () => {
+    const first = await postOrder(orderBody(), key);
+    const again = await postOrder(orderBody(), key);
+    expect(again).toMatchObject({ statusCode: 202, json: first.json });
+    expect(db.commandCalls(PutCommand)).toHaveLength(1);
+    expect(announcedIds()).toEqual([expectedId]);
+  });
+
+  it('after a 503: stores the order the first attempt could not', async () => {
+    orderTable.failNext('Put', connectionLost());
+    expect((await postOrder(orderBody(), key)).statusCode).toBe(503);
+    const retry = await postOrder(orderBody(), key);
+    expect(retry).toMatchObject({ statusCode: 202, json: { orderId: expectedId } });
+    expect([...orderTable.items.keys()]).toEqual([expectedId]);
+  });
+
+  it('after a crash or timeout that left the order stored but unannounced: answers it as placed and announces it', async () => {
+    const first = await postOrder(orderBody(), key);
+    // The first invocation died before it answered: its idempotency record is still in progress, and expires.
+    idempotencyTable.records.clear();
+    sns.resetHistory();
+    const retry = await postOrder(orderBody(), key);
+    expect(retry).toMatchObject({ statusCode: 202, json: { orderId: expectedId, createdAt: first.json.createdAt, status: 'PENDING' } });
+    expect(orderTable.items.size).toBe(1);
+    expect(announcedIds()).toEqual([expectedId]);
+  });
+
+  it('while the first attempt still runs: 409, retry in a moment', async () => {
+    idempotencyTable.failNext('UpdateItem', new Error('DynamoDB unavailable'));
+    await postOrder(orderBody(), key);
+    const meanwhile = await postOrder(orderBody(), key);
+    expect(meanwhile.statusCode).toBe(409);
+    expect(meanwhile.json.message).toMatch(/still being processed/);
+  });
+
+  it('after the first attempt could not save its idempotency record: the first answers 202 anyway, the retry finds the same order', async () => {
+    idempotencyTable.failNext('UpdateItem', new Error('DynamoDB unavailable'));
+    const first = await postOrder(orderBody(), key);
+    expect(first).toMatchObject({ statusCode: 202, json: { orderId: expectedId } });
+    // Its record stays in progress until the invocation's time is up; then a retry runs again.
+    idempotencyTable.expireInProgress();
+    const retry = await postOrder(orderBody(), key);
+    expect(retry).toMatchObject({ statusCode: 202, json: { orderId: expectedId, createdAt: first.json.createdAt } });
+    expect(orderTable.items.size).toBe(1);
+  });
+
+  it('when the idempotency store is down: places the order all the same, under the same id', async () => {
+    idempotencyTable.failNext('PutItem', new ThrottlingException({ message: 'Rate exceeded', $metadata: {} }));
+    const first = await postOrder(orderBody(), key);
+    expect(first).toMatchObject({ statusCode: 202, json: { orderId: expectedId } });
+    const retry = await postOrder(orderBody(), key);
+    expect(retry.json.orderId).toBe(expectedId);
+    expect(orderTable.items.size).toBe(1);
+  });
+
+  it('of /orders after a crash: finds every order of the transaction and answers them in request order', async () => {
+    const body = { orders: [orderBody(), orderBody({ customerId: 'bbb968', totalAmount: 30.1 })] };
+    const first = await postOrders(body, key);
+    idempotencyTable.records.clear();
+    const retry = await postOrders(body, key);
+    expect(retry).toMatchObject({ statusCode: 202, json: first.json });
+    expect(orderTable.items.size).toBe(2);
+  });
+});
+
+describe('the same Idempotency-Key with another body', () => {
+  const key = { 'Idempotency-Key': 'checkout-8' };
+
+  it('is refused with 409 while the first answer is kept', async () => {
+    await postOrder(orderBody({ totalAmount: 1 }), key);
+    const conflict = await postOrder(orderBody({ totalAmount: 2 }), key);
+    expect(conflict.statusCode).toBe(409);
+    expect(orderTable.items.size).toBe(1);
+  });
+
+  it('is refused with 409 when the idempotency record is gone but the key’s order exists', async () => {
+    await postOrder(orderBody({ totalAmount: 1 }), key);
+    idempotencyTable.records.clear();
+    const conflict = await postOrder(orderBody({ totalAmount: 2 }), key);
+    expect(conflict).toMatchObject({ statusCode: 409, json: { message: expect.stringMatching(/already used with a different request body/) } });
+    expect([...orderTable.items.values()].map((item) => String(item.totalAmount))).toEqual(['1.00']);
+  });
+
+  it('of two callers (API keys) never collide', async () => {
+    const a = await postOrder(orderBody({ totalAmount: 1 }), key, 'api-key-a');
+    const b = await postOrder(orderBody({ totalAmount: 2 }), key, 'api-key-b');
+    expect([a.statusCode, b.statusCode]).toEqual([202, 202]);
+    expect(a.json.orderId).not.toBe(b.json.orderId);
   });
 });
 
@@ -143,19 +306,18 @@ describe('order reads', () => {
   };
 
   it('returns an order status with its logs in order', async () => {
-    db.on(GetCommand).resolves({ Item: item });
+    orderTable.items.set('o-1', item);
     const response = await invoke({ method: 'GET', resource: '/order/{orderId}/status', path: '/order/o-1/status', pathParameters: { orderId: 'o-1' } });
     expect(response).toMatchObject({ statusCode: 200, json: { orderId: 'o-1', status: 'SHIPPED', logs: item.logs } });
   });
 
   it('returns the whole order with exact amounts', async () => {
-    db.on(GetCommand).resolves({ Item: item });
+    orderTable.items.set('o-1', item);
     const response = await invoke({ method: 'GET', resource: '/order/{orderId}', path: '/order/o-1', pathParameters: { orderId: 'o-1' } });
     expect(response.json).toMatchObject({ orderId: 'o-1', totalAmount: 187.78, items: [{ productId: '456', qty: 1 }] });
   });
 
   it('answers 404 for an unknown order', async () => {
-    db.on(GetCommand).resolves({});
     const response = await invoke({ method: 'GET', resource: '/order/{orderId}', path: '/order/nope', pathParameters: { orderId: 'nope' } });
     expect(response.statusCode).toBe(404);
   });

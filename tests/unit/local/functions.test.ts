@@ -38,6 +38,13 @@ describe('functionDefinitions', () => {
     });
   });
 
+  it('tells the function the log group its LoggingConfig names, as Lambda does', () => {
+    const stack = localStack();
+    stack.physical.OrderApiFunctionLogGroup = { type: 'AWS::Logs::LogGroup', ref: '/order-capture/orders-api', attributes: {} };
+    const [named] = functionDefinitions({ ...stack, resolve: createResolver(stack.template, stack.physical) }, [built], {});
+    expect(named?.environment.AWS_LAMBDA_LOG_GROUP_NAME).toBe('/order-capture/orders-api');
+  });
+
   it('takes Timeout and MemorySize from the template (Globals included)', () => {
     expect(definition?.timeoutSeconds).toBe(Number(template.parameters.FunctionTimeoutSeconds));
     expect(definition?.memorySize).toBeGreaterThanOrEqual(128);

@@ -5,6 +5,7 @@ import {
   mergeGlobals,
   physicalName,
   resourceReferences,
+  ruleViolations,
   TemplateError,
   type PhysicalResources,
   type Template,
@@ -63,6 +64,43 @@ describe('loadTemplate', () => {
 
   it('rejects a template without Resources', () => {
     expect(() => loadTemplate(join(__dirname, 'fixtures', 'api.yaml'))).toThrow(/no Resources/);
+  });
+});
+
+describe('the template’s Rules', () => {
+  const rules = join(__dirname, 'fixtures', 'rules.yaml');
+
+  it('hold for the defaults', () => {
+    expect(loadTemplate(rules).parameters).toMatchObject({ Timeout: '10', Visibility: '60' });
+  });
+
+  it('refuse parameters that break an assertion, with its AssertDescription, as CloudFormation does', () => {
+    expect(() => loadTemplate(rules, { Timeout: '30', Visibility: '20' })).toThrow('Template parameters break rule VisibilityCoversTimeout: Visibility must be at least Timeout.');
+  });
+
+  it('apply only where their RuleCondition holds', () => {
+    expect(loadTemplate(rules, { Timeout: '10', Visibility: '20' }).parameters.Visibility).toBe('20');
+    expect(() => loadTemplate(rules, { Mode: 'safe' })).toThrow(/rule SafeModeIsSlow: Safe mode needs the longer timeout/);
+    expect(loadTemplate(rules, { Mode: 'safe', Timeout: '30' }).parameters.Mode).toBe('safe');
+  });
+
+  it('evaluate list parameters with Fn::EachMemberIn and Fn::EachMemberEquals', () => {
+    expect(() => loadTemplate(rules, { Zones: 'a,d' })).toThrow(/Zones must be a, b or c/);
+    expect(() => loadTemplate(rules, { Zones: 'c,c' })).toThrow(/Zones may not all be c/);
+  });
+
+  it('say how many rules are broken when more than one is', () => {
+    expect(() => loadTemplate(rules, { Timeout: '30', Visibility: '20', Zones: 'd' })).toThrow(/\(and 1 more\)/);
+  });
+
+  it('are skipped with the constraints when parameters are relaxed', () => {
+    expect(loadTemplate(rules, { Timeout: '30', Visibility: '20' }, { enforceParameterConstraints: false }).parameters.Visibility).toBe('20');
+  });
+
+  it('refuse the rule functions that need the AWS account', () => {
+    expect(() => ruleViolations({ Ami: { Assertions: [{ Assert: { 'Fn::EachMemberIn': [{ 'Fn::ValueOfAll': ['AWS::EC2::Subnet::Id', 'VpcId'] }, ['vpc-1']] } }] } }, {})).toThrow(
+      /Fn::ValueOfAll in Rules is not supported locally/,
+    );
   });
 });
 

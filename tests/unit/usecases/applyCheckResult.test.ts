@@ -1,5 +1,6 @@
 import { OrderStatus, type CheckResult } from '../../../src/domain/order';
-import { applyCheckResult, type CheckResultPorts, type OrderProgress } from '../../../src/usecases/applyCheckResult';
+import type { OrderProgress } from '../../../src/domain/order';
+import { applyCheckResult, type CheckResultPorts } from '../../../src/usecases/applyCheckResult';
 import { checkResult } from '../../support/factories';
 
 /** An in-memory order that follows the same conditional rules as the DynamoDB adapter. */

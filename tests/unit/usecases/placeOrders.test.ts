@@ -1,41 +1,130 @@
-import type { Order } from '../../../src/domain/order';
-import { OrdersNotQueuedError, placeOrders, type OrderPlacementPorts } from '../../../src/usecases/placeOrders';
+import type { Order, OrderRequest } from '../../../src/domain/order';
+import { IdempotencyKeyReusedError, OrdersNotStoredError, placeOrders, type OrderPlacementPorts, type StoreOutcome } from '../../../src/usecases/placeOrders';
 
-function ports(announce: (orders: Order[]) => Promise<void> = async () => undefined) {
-  const saved: Order[] = [];
-  const discarded: string[] = [];
-  let id = 0;
-  const value: OrderPlacementPorts = {
-    newOrderId: () => `o-${++id}`,
-    now: () => '2026-01-01T00:00:00.000Z',
-    saveOrders: async (orders) => void saved.push(...orders),
-    announceOrders: announce,
-    discardOrders: async (orders) => void discarded.push(...orders.map((o) => o.orderId)),
+const NOW = new Date('2026-01-01T00:00:00.000Z');
+const request = (customerId: string, totalCents = 100): OrderRequest => ({ customerId, items: [{ productId: 'p', qty: 1 }], totalCents });
+
+/** Ports over an in-memory table and topic; each step can be made to fail. */
+function fakePorts(options: { storeFails?: boolean; withdrawFails?: boolean; announceFails?: (order: Order) => boolean; sweepSoonFails?: boolean; existing?: Order[] } = {}) {
+  const table = new Map((options.existing ?? []).map((order) => [order.orderId, order]));
+  const calls = { stored: [] as { orders: Order[]; sweepAt: string; deadline: number }[], withdrawn: [] as string[], announced: [] as string[], sweptSoon: [] as string[], announceDeadline: 0 };
+  const ports: OrderPlacementPorts = {
+    now: () => NOW,
+    orderId: (index) => `o-${index}`,
+    async storeNewOrders(orders, sweepAt, { deadline }): Promise<StoreOutcome> {
+      calls.stored.push({ orders, sweepAt, deadline });
+      if (options.storeFails) throw new Error('connection reset after the request was sent');
+      if (orders.some((order) => table.has(order.orderId))) return { stored: false, found: orders.map((order) => table.get(order.orderId)) };
+      for (const order of orders) table.set(order.orderId, order);
+      return { stored: true };
+    },
+    async withdrawOrders(orders) {
+      if (options.withdrawFails) throw new Error('DynamoDB unreachable');
+      calls.withdrawn.push(...orders.map((order) => order.orderId));
+    },
+    async announceOrders(orders, { deadline }) {
+      calls.announceDeadline = deadline;
+      const unannounced = orders.filter((order) => options.announceFails?.(order));
+      calls.announced.push(...orders.filter((order) => !unannounced.includes(order)).map((order) => order.orderId));
+      return unannounced.length > 0 ? { unannounced, failure: new Error('SNS throttled') } : { unannounced };
+    },
+    async sweepSoon(orderIds) {
+      if (options.sweepSoonFails) throw new Error('DynamoDB throttled');
+      calls.sweptSoon.push(...orderIds);
+    },
   };
-  return { value, saved, discarded };
+  return { ports, calls, table };
 }
 
-const request = (customerId: string) => ({ customerId, items: [{ productId: 'p', qty: 1 }], totalCents: 100 });
+const inTenSeconds = () => ({ deadlineSeconds: 300, replyBy: Date.now() + 10_000 });
 
 describe('placing orders', () => {
-  it('stores PENDING orders in request order and announces them', async () => {
-    const announced: string[] = [];
-    const { value, saved } = ports(async (orders) => void announced.push(...orders.map((o) => o.orderId)));
-    const orders = await placeOrders([request('a'), request('b')], value);
-    expect(orders.map((o) => [o.orderId, o.customerId, o.status])).toEqual([
-      ['o-1', 'a', 'PENDING'],
-      ['o-2', 'b', 'PENDING'],
+  it('stores PENDING orders in request order, for the sweeper to look at one deadline later, and announces them', async () => {
+    const { ports, calls } = fakePorts();
+    const placement = await placeOrders([request('a'), request('b')], ports, inTenSeconds());
+    expect(placement.orders.map((o) => [o.orderId, o.customerId, o.status])).toEqual([
+      ['o-0', 'a', 'PENDING'],
+      ['o-1', 'b', 'PENDING'],
     ]);
-    expect(orders[0]?.logs).toEqual(['Order received: 1 product, 1 unit, total 1.00']);
-    expect(saved).toHaveLength(2);
-    expect(announced).toEqual(['o-1', 'o-2']);
+    expect(placement.orders[0]?.logs).toEqual(['Order received: 1 product, 1 unit, total 1.00']);
+    expect(calls.stored.map((call) => call.sweepAt)).toEqual(['2026-01-01T00:05:00.000Z']);
+    expect(calls.announced).toEqual(['o-0', 'o-1']);
+    expect(placement).toMatchObject({ replayed: false, unannounced: [] });
   });
 
-  it('discards the stored orders and says so when they cannot be announced', async () => {
-    const { value, discarded } = ports(async () => {
-      throw new Error('SNS is down');
-    });
-    await expect(placeOrders([request('a')], value)).rejects.toBeInstanceOf(OrdersNotQueuedError);
-    expect(discarded).toEqual(['o-1']);
+  it('answers an earlier attempt of the same request with its orders as first placed, and stores nothing new', async () => {
+    const first = fakePorts();
+    const earlier = await placeOrders([request('a'), request('b')], first.ports, inTenSeconds());
+    // The first attempt's orders have moved on since; a retry answers them as they were placed.
+    const moved = [...first.table.values()].map((order) => ({ ...order, status: 'SHIPPED' as const, logs: [...order.logs, 'Shipped'] }));
+    const retry = fakePorts({ existing: moved });
+    const again = await placeOrders([request('a'), request('b')], { ...retry.ports, now: () => new Date('2026-01-01T00:00:09.000Z') }, inTenSeconds());
+    expect(again.orders).toEqual(earlier.orders);
+    expect(again.replayed).toBe(true);
+    expect(retry.calls.announced).toEqual([]);
+  });
+
+  it('announces again, on a retry, the earlier orders that no check result has reached: they may never have been announced', async () => {
+    const first = fakePorts();
+    await placeOrders([request('a'), request('b')], first.ports, inTenSeconds());
+    const [a, b] = [...first.table.values()] as [Order, Order];
+    const retry = fakePorts({ existing: [a, { ...b, creditCheck: 'PASSED' }] });
+    await placeOrders([request('a'), request('b')], retry.ports, inTenSeconds());
+    expect(retry.calls.announced).toEqual(['o-0']);
+  });
+
+  it('refuses the key when its orders exist for another body, and announces nothing', async () => {
+    const first = fakePorts();
+    await placeOrders([request('a', 100)], first.ports, inTenSeconds());
+    const retry = fakePorts({ existing: [...first.table.values()] });
+    await expect(placeOrders([request('a', 200)], retry.ports, inTenSeconds())).rejects.toBeInstanceOf(IdempotencyKeyReusedError);
+    expect(retry.calls.announced).toEqual([]);
+  });
+
+  it('refuses the key when only some of its ids are taken (another request with more orders)', async () => {
+    const first = fakePorts();
+    await placeOrders([request('a')], first.ports, inTenSeconds());
+    const retry = fakePorts({ existing: [...first.table.values()] });
+    await expect(placeOrders([request('a'), request('b')], retry.ports, inTenSeconds())).rejects.toBeInstanceOf(IdempotencyKeyReusedError);
+  });
+
+  it('withdraws whatever the write may have stored when its outcome is unknown, and says none will be processed', async () => {
+    const { ports, calls } = fakePorts({ storeFails: true });
+    const failure = placeOrders([request('a'), request('b')], ports, inTenSeconds());
+    await expect(failure).rejects.toBeInstanceOf(OrdersNotStoredError);
+    await expect(failure).rejects.toMatchObject({ mayBeStored: false, orderIds: ['o-0', 'o-1'] });
+    expect(calls.withdrawn).toEqual(['o-0', 'o-1']);
+    expect(calls.announced).toEqual([]);
+  });
+
+  it('says so when the orders may exist because withdrawing them failed too', async () => {
+    const { ports } = fakePorts({ storeFails: true, withdrawFails: true });
+    await expect(placeOrders([request('a')], ports, inTenSeconds())).rejects.toMatchObject({ mayBeStored: true, orderIds: ['o-0'] });
+  });
+
+  it('accepts stored orders it could not announce, and has the sweeper announce them at its next run', async () => {
+    const { ports, calls } = fakePorts({ announceFails: (order) => order.customerId === 'b' });
+    const placement = await placeOrders([request('a'), request('b')], ports, inTenSeconds());
+    expect(placement.orders.map((o) => o.orderId)).toEqual(['o-0', 'o-1']);
+    expect(placement.unannounced.map((o) => o.orderId)).toEqual(['o-1']);
+    expect(placement.announceFailure).toEqual(new Error('SNS throttled'));
+    expect(calls.sweptSoon).toEqual(['o-1']);
+    expect(calls.withdrawn).toEqual([]);
+  });
+
+  it('still accepts them when the sweeper cannot be asked to hurry: it finds them one deadline later', async () => {
+    const { ports } = fakePorts({ announceFails: () => true, sweepSoonFails: true });
+    const placement = await placeOrders([request('a')], ports, inTenSeconds());
+    expect(placement.unannounced.map((o) => o.orderId)).toEqual(['o-0']);
+    expect(placement.sweepSoonFailure).toEqual(new Error('DynamoDB throttled'));
+  });
+
+  it('keeps time back from the answer: the write must be over before it, announcing takes at most a few seconds', async () => {
+    const { ports, calls } = fakePorts();
+    const replyBy = Date.now() + 9000;
+    await placeOrders([request('a')], ports, { deadlineSeconds: 300, replyBy });
+    expect(calls.stored[0]?.deadline).toBeLessThanOrEqual(replyBy - 2000);
+    expect(calls.announceDeadline).toBeLessThanOrEqual(Date.now() + 3000);
+    expect(calls.announceDeadline).toBeLessThan(replyBy);
   });
 });
