@@ -14,7 +14,7 @@ import { localApi, startApiServer, type LocalApi, type RunningApi } from './apiS
 import { startLambdaApi } from './lambdaApi';
 import { startConflictProxy } from './transactionConflicts';
 import { buildFunctions, buildRuntimeModule, LOCAL_DIR } from './build';
-import { LOCAL_CREDENTIALS, startEmulators, type Emulators } from './emulators';
+import { freePort, LOCAL_CREDENTIALS, startEmulators, type Emulators } from './emulators';
 import { functionDefinitions, FunctionRuntime } from './functions';
 import { runtimeLog, terminalSink, type LogSink } from './logs';
 import { DEFAULT_POLLER_CONCURRENCY, sqsEventSources, SqsPoller } from './poller';
@@ -38,6 +38,8 @@ export interface LocalStackOptions {
   /** Also serve the Lambda Invoke API (as `sam local start-lambda`) on this port; 0 picks a free one. */
   lambdaPort?: number;
   host?: string;
+  /** Where fauxqs listens (default 127.0.0.1), e.g. the Docker bridge's address for containers. */
+  messagingHost?: string;
   /** Keep emulator data in this folder between runs. */
   persistDir?: string;
   /** Where the bundles go; inside the project, so that external packages resolve. */
@@ -92,8 +94,15 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   };
 
   try {
+    // DynamoDB Local's CORS allow-list names the API's origin, so the port is chosen before it starts.
+    const host = options.host ?? '127.0.0.1';
+    const port = options.port === 0 ? await freePort() : (options.port ?? 3000);
     // The JVM of DynamoDB Local takes longest; bundling happens meanwhile.
-    const emulatorsStarting = startEmulators(options.persistDir ? { persistDir: resolvePath(options.persistDir) } : {});
+    const emulatorsStarting = startEmulators({
+      corsOrigins: [`http://${host}:${port}`, ...(host === '127.0.0.1' ? [`http://localhost:${port}`] : [])],
+      ...(options.messagingHost ? { messagingHost: options.messagingHost } : {}),
+      ...(options.persistDir ? { persistDir: resolvePath(options.persistDir) } : {}),
+    });
     const building = Promise.all([
       buildFunctions(template, buildDir),
       buildRuntimeModule(join(__dirname, 'lambdaWorker.ts'), join(buildDir, '.runtime', 'lambdaWorker.js')),
@@ -150,7 +159,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
     let lambdaUrl: string | undefined;
     if (options.lambdaPort !== undefined) {
-      const lambdaApi = await startLambdaApi(functions, options.lambdaPort, options.host ?? '127.0.0.1', (line) => sink('lambda', line));
+      const lambdaApi = await startLambdaApi(functions, options.lambdaPort, host, (line) => sink('lambda', line));
       cleanups.push(() => lambdaApi.close());
       lambdaUrl = lambdaApi.url;
     }
@@ -158,7 +167,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const api = localApi(stack);
     let running: RunningApi | undefined;
     if (api) {
-      running = await startApiServer({ stack, api, functions, contract, log: (line) => sink('api', line) }, options.port ?? 3000, options.host ?? '127.0.0.1');
+      running = await startApiServer({ stack, api, functions, contract, log: (line) => sink('api', line) }, port, host);
       cleanups.push(() => (running as RunningApi).close());
     }
 

@@ -6,6 +6,7 @@
 //   --relaxed-params    accept parameter values outside the template's constraints
 //   --transaction-conflicts  report DynamoDB transaction conflicts, which DynamoDB Local never does
 //   --state-file FILE   write the endpoints, queue URLs and table names as JSON once ready
+//   --emulator-host ADDR  where fauxqs listens instead of 127.0.0.1 (e.g. the Docker bridge, for containers on Linux)
 //   --build-dir DIR     where bundles go (inside the project; default .local/build)
 //   --parent-pid PID    stop when that process is gone (a test run that started the stack)
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -21,6 +22,7 @@ export interface CliOptions {
   relaxedParameters: boolean;
   transactionConflicts?: boolean;
   stateFile?: string;
+  emulatorHost?: string;
   buildDir?: string;
   parentPid?: number;
 }
@@ -36,6 +38,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
       'relaxed-params': { type: 'boolean' },
       'transaction-conflicts': { type: 'boolean' },
       'state-file': { type: 'string' },
+      'emulator-host': { type: 'string' },
       'build-dir': { type: 'string' },
       'parent-pid': { type: 'string' },
     },
@@ -55,6 +58,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
     port,
     parameters,
     relaxedParameters: values['relaxed-params'] === true,
+    ...(values['emulator-host'] ? { emulatorHost: values['emulator-host'] } : {}),
     ...(lambdaPort !== undefined ? { lambdaPort } : {}),
     ...(values['transaction-conflicts'] ? { transactionConflicts: true } : {}),
     ...(values.persist ? { persistDir: values.persist } : {}),
@@ -72,6 +76,8 @@ export function stateOf(local: LocalStack) {
     url: local.url,
     lambdaUrl: local.lambdaUrl,
     sdkEnvironment: local.emulators.sdkEnvironment,
+    /** The emulators themselves (the functions may reach DynamoDB through a proxy; sdkEnvironment says). */
+    emulators: { dynamoEndpoint: local.emulators.dynamoEndpoint, messagingEndpoint: local.emulators.messagingEndpoint },
     tables: byLogicalId(local.stack.tables),
     queues: byLogicalId(local.stack.queues),
     topics: byLogicalId(local.stack.topics),
@@ -124,6 +130,7 @@ export function summary(local: LocalStack): string {
   const proxied = local.emulators.sdkEnvironment.AWS_ENDPOINT_URL_DYNAMODB;
   section('Emulators', [
     `DynamoDB Local  ${local.emulators.dynamoEndpoint}${proxied && proxied !== local.emulators.dynamoEndpoint ? `  (functions use ${proxied}, which reports transaction conflicts)` : ''}`,
+    `                its port is reachable from the network: DynamoDB Local cannot listen on loopback only (telemetry off, CORS for ${local.url || 'no origin'} only)`,
     `fauxqs SNS/SQS  ${local.emulators.messagingEndpoint}`,
   ]);
   const ignored = new Map<string, number>();
@@ -141,6 +148,7 @@ async function main(): Promise<void> {
     parameters: cli.parameters,
     relaxedParameters: cli.relaxedParameters,
     ...(cli.transactionConflicts ? { transactionConflicts: true } : {}),
+    ...(cli.emulatorHost ? { messagingHost: cli.emulatorHost } : {}),
     ...(cli.persistDir ? { persistDir: cli.persistDir } : {}),
     ...(cli.buildDir ? { buildDir: resolvePath(cli.buildDir) } : {}),
   });

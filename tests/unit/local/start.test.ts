@@ -5,6 +5,10 @@ describe('npm start options', () => {
     expect(parseCli([], {})).toEqual({ port: 3000, parameters: {}, relaxedParameters: false });
   });
 
+  it('takes --emulator-host', () => {
+    expect(parseCli(['--emulator-host', '172.17.0.1'], {})).toMatchObject({ emulatorHost: '172.17.0.1' });
+  });
+
   it('takes the port from PORT, and --port over PORT', () => {
     expect(parseCli([], { PORT: '4000' }).port).toBe(4000);
     expect(parseCli(['--port', '5000'], { PORT: '4000' }).port).toBe(5000);
