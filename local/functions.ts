@@ -46,6 +46,8 @@ export interface PoolOptions {
   /** Execution environments per function at most; further invocations wait (default 4). */
   maxConcurrency?: number;
   log: LogSink;
+  /** Told of every invocation that ended (the console's figures); runs on the invocation's path, so it must be cheap. */
+  onInvocation?: (record: InvocationRecord) => void;
 }
 
 /** The environment Lambda gives a function: the template's variables, then the reserved ones. */
@@ -103,6 +105,17 @@ interface Invocation {
   event: unknown;
   resolve: (result: unknown) => void;
   reject: (error: Error) => void;
+  /** performance.now() when an execution environment took it. */
+  startedAt?: number;
+}
+
+/** An invocation that ended, in the terms of Lambda's Invocations, Errors and Duration metrics. */
+export interface InvocationRecord {
+  functionLogicalId: string;
+  /** From the handler's start to its end; absent when it never started (its environment failed to initialise). */
+  durationMs?: number;
+  /** Lambda's errorType when it failed: the handler's error, Sandbox.Timedout, Runtime.ExitError, ... */
+  errorType?: string;
 }
 
 /** One execution environment. */
@@ -176,6 +189,7 @@ class Environment {
 
   run(invocation: Invocation): void {
     this.current = invocation;
+    invocation.startedAt = performance.now();
     const timeoutMs = this.definition.timeoutSeconds * 1000;
     const message: InvokeMessage = { type: 'invoke', requestId: invocation.requestId, event: invocation.event, deadline: Date.now() + timeoutMs };
     this.timer = setTimeout(() => {
@@ -230,13 +244,32 @@ export class FunctionPool {
   invoke(event: unknown, requestId: string = randomUUID()): Promise<unknown> {
     if (this.stopped) return Promise.reject(new Error(`${this.definition.logicalId} is stopped`));
     return new Promise((resolve, reject) => {
-      const logFailure = (error: Error) => {
-        const detail = error instanceof FunctionError ? `${error.errorType}: ${error.message}` : error.message;
-        this.options.log(this.definition.logicalId, `ERROR Invoke Error requestId=${requestId} ${detail}`, 'stderr');
-        reject(error);
+      const invocation: Invocation = {
+        requestId,
+        event,
+        resolve: (result) => {
+          this.ended(invocation);
+          resolve(result);
+        },
+        reject: (error) => {
+          const detail = error instanceof FunctionError ? `${error.errorType}: ${error.message}` : error.message;
+          this.options.log(this.definition.logicalId, `ERROR Invoke Error requestId=${requestId} ${detail}`, 'stderr');
+          this.ended(invocation, error);
+          reject(error);
+        },
       };
-      this.waiting.push({ requestId, event, resolve, reject: logFailure });
+      this.waiting.push(invocation);
       this.dispatch();
+    });
+  }
+
+  private ended(invocation: Invocation, error?: Error): void {
+    // An invocation dropped by stop() never ran: Lambda would not count it.
+    if (!this.options.onInvocation || (error && !(error instanceof FunctionError))) return;
+    this.options.onInvocation({
+      functionLogicalId: this.definition.logicalId,
+      ...(invocation.startedAt === undefined ? {} : { durationMs: performance.now() - invocation.startedAt }),
+      ...(error instanceof FunctionError ? { errorType: error.errorType } : {}),
     });
   }
 
