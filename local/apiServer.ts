@@ -1,7 +1,7 @@
 // The REST API on a local port: the template's AWS::Serverless::Api (its DefinitionBody, usually an
 // AWS::Include of swagger.yaml) in front of the function pools, with API Gateway's own behaviour
-// (unknown routes, request validation, the 10 MB limit, 502 for a failing function) and Swagger UI
-// at /docs.
+// (unknown routes, request validation, the 10 MB limit, 502 for a failing function), Swagger UI
+// at /docs and the live console at /console (console/server.ts).
 import { listen, type RunningServer } from './loopbackServer';
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
@@ -19,6 +19,7 @@ import {
   type ContractLookup,
   type HttpAnswer,
 } from './apiGateway';
+import { isConsolePath, type LocalConsole } from './console/server';
 import type { FunctionRuntime } from './functions';
 import type { ProvisionedStack } from './provision';
 
@@ -91,6 +92,8 @@ export interface ApiServerOptions {
   api: LocalApi;
   functions: FunctionRuntime;
   contract?: ContractLookup;
+  /** The live console, at /console beside /docs. */
+  console?: LocalConsole;
   log: (line: string) => void;
 }
 
@@ -186,6 +189,9 @@ export async function startApiServer(options: ApiServerOptions, port: number, ho
   }
 
   const server = createServer((request, response) => {
+    // The console streams its page's updates, so it answers for itself rather than through answer().
+    const path = (request.url ?? '/').split('?')[0] ?? '/';
+    if (options.console && isConsolePath(path) && !matchRoute(api.routes, path)) return options.console.serve(request, response);
     const requestId = randomUUID();
     const started = Date.now();
     answer(request, requestId, started)

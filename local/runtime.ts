@@ -14,6 +14,9 @@ import { localApi, startApiServer, type LocalApi, type RunningApi } from './apiS
 import { startLambdaApi } from './lambdaApi';
 import { startConflictProxy } from './transactionConflicts';
 import { buildFunctions, buildRuntimeModule, LOCAL_DIR } from './build';
+import { Observations } from './console/observations';
+import { pipelineOf } from './console/pipeline';
+import { startConsole } from './console/server';
 import { freePort, LOCAL_CREDENTIALS, startEmulators, type Emulators } from './emulators';
 import { functionDefinitions, FunctionRuntime } from './functions';
 import { runtimeLog, terminalSink, type LogSink } from './logs';
@@ -74,7 +77,8 @@ async function loadContract(buildDir: string): Promise<ContractLookup> {
 
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
   const started = Date.now();
-  const sink = options.log ?? terminalSink();
+  const observations = new Observations();
+  const sink = observations.sink(options.log ?? terminalSink());
   const log = runtimeLog(sink);
   const template = loadTemplate(options.templatePath ?? join(PROJECT_ROOT, 'template.yaml'), options.parameters ?? {}, {
     stackName: options.stackName,
@@ -124,14 +128,21 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
     const stack = await provision(template, emulators);
     const definitions = functionDefinitions(stack, built, emulators.sdkEnvironment);
-    const functions = new FunctionRuntime(definitions, { workerScript, log: sink, maxConcurrency: options.functionConcurrency, compileCacheDir: join(buildDir, '.compile-cache') });
+    const functions = new FunctionRuntime(definitions, {
+      workerScript,
+      log: sink,
+      maxConcurrency: options.functionConcurrency,
+      compileCacheDir: join(buildDir, '.compile-cache'),
+      onInvocation: observations.onInvocation,
+    });
     cleanups.push(() => functions.stop());
     // Every function's init phase now, so the first order does not pay for cold starts.
     await functions.warm();
 
     const sqs = new SQSClient({ region: template.region, credentials: LOCAL_CREDENTIALS, endpoint: emulators.messagingEndpoint, useQueueUrlAsEndpoint: false });
     cleanups.push(async () => sqs.destroy());
-    const pollers = sqsEventSources(stack, definitions, options.pollerConcurrency ?? DEFAULT_POLLER_CONCURRENCY).map(
+    const eventSources = sqsEventSources(stack, definitions, options.pollerConcurrency ?? DEFAULT_POLLER_CONCURRENCY);
+    const pollers = eventSources.map(
       (source) =>
         new SqsPoller(source, {
           sqs,
@@ -167,7 +178,17 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const api = localApi(stack);
     let running: RunningApi | undefined;
     if (api) {
-      running = await startApiServer({ stack, api, functions, contract, log: (line) => sink('api', line) }, port, host);
+      const localConsole = startConsole({
+        stack,
+        pipeline: pipelineOf({ stack, api, functions: definitions, eventSources, schedules }),
+        observations,
+        dynamoEndpoint: emulators.dynamoEndpoint,
+        messagingEndpoint: emulators.messagingEndpoint,
+        assetsDir: join(__dirname, 'console'),
+        log: (line) => sink('console', line),
+      });
+      cleanups.push(() => localConsole.stop());
+      running = await startApiServer({ stack, api, functions, contract, console: localConsole, log: (line) => sink('api', line) }, port, host);
       cleanups.push(() => (running as RunningApi).close());
     }
 

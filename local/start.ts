@@ -12,6 +12,7 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, resolve as resolvePath } from 'node:path';
 import { parseArgs } from 'node:util';
+import { CONSOLE_PATH } from './console/server';
 import { startLocalStack, type LocalStack } from './runtime';
 
 export interface CliOptions {
@@ -98,6 +99,7 @@ export function summary(local: LocalStack): string {
   lines.push(`${stack.template.stackName} is running locally (ready in ${(local.startupMs / 1000).toFixed(1)} s)`);
   if (api) {
     lines.push(`  API        ${local.url}  (stage ${api.stage}; Swagger UI at ${local.url}/docs)`);
+    lines.push(`  Console    ${local.url}${CONSOLE_PATH}  (live: pipeline, queues and dead letters, functions, orders, metrics)`);
     if (local.lambdaUrl) lines.push(`  Lambda     ${local.lambdaUrl}  (invoke once: POST /2015-03-31/functions/<LogicalId>/invocations)`);
     section(
       'Routes',
