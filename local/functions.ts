@@ -50,6 +50,14 @@ export interface PoolOptions {
   onInvocation?: (record: InvocationRecord) => void;
 }
 
+/** A function's Environment.Variables from the template (Globals merged), resolved against the local stack. */
+export function templateVariables(stack: ProvisionedStack, logicalId: string): Record<string, string> {
+  const resource = stack.template.resources[logicalId];
+  if (!resource) throw new Error(`No function ${logicalId} in the template`);
+  const variables = (stack.resolve(resource.properties.Environment) as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {};
+  return Object.fromEntries(Object.entries(variables).map(([key, value]) => [key, String(value)]));
+}
+
 /** The environment Lambda gives a function: the template's variables, then the reserved ones. */
 export function lambdaEnvironment(
   stack: ProvisionedStack,
@@ -59,7 +67,6 @@ export function lambdaEnvironment(
 ): Record<string, string> {
   const resource = stack.template.resources[logicalId];
   if (!resource) throw new Error(`No function ${logicalId} in the template`);
-  const variables = ((stack.resolve(resource.properties.Environment) as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {});
   const fn = stack.functions.find((candidate) => candidate.logicalId === logicalId);
   const name = fn?.name ?? logicalId;
   const runtime = String(stack.resolve(resource.properties.Runtime) ?? 'nodejs22.x');
@@ -67,7 +74,7 @@ export function lambdaEnvironment(
     PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
     LANG: 'en_US.UTF-8',
     TZ: 'UTC',
-    ...Object.fromEntries(Object.entries(variables).map(([key, value]) => [key, String(value)])),
+    ...templateVariables(stack, logicalId),
     ...sdkEnvironment,
     AWS_LAMBDA_FUNCTION_NAME: name,
     AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',

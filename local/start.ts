@@ -6,14 +6,17 @@
 //   --relaxed-params    accept parameter values outside the template's constraints
 //   --transaction-conflicts  report DynamoDB transaction conflicts, which DynamoDB Local never does
 //   --state-file FILE   write the endpoints, queue URLs and table names as JSON once ready
+//   --env-vars-file FILE  where to write the file for `sam local invoke --env-vars` (default .local/env.json)
 //   --emulator-host ADDR  where fauxqs listens instead of 127.0.0.1 (e.g. the Docker bridge, for containers on Linux)
 //   --build-dir DIR     where bundles go (inside the project; default .local/build)
 //   --parent-pid PID    stop when that process is gone (a test run that started the stack)
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, resolve as resolvePath } from 'node:path';
+import { dirname, join, relative, resolve as resolvePath } from 'node:path';
 import { parseArgs } from 'node:util';
+import { LOCAL_DIR } from './build';
 import { CONSOLE_PATH } from './console/server';
-import { startLocalStack, type LocalStack } from './runtime';
+import { PROJECT_ROOT, startLocalStack, type LocalStack } from './runtime';
+import { samEnvVars } from './samEnvVars';
 
 export interface CliOptions {
   port: number;
@@ -23,6 +26,7 @@ export interface CliOptions {
   relaxedParameters: boolean;
   transactionConflicts?: boolean;
   stateFile?: string;
+  envVarsFile: string;
   emulatorHost?: string;
   buildDir?: string;
   parentPid?: number;
@@ -39,6 +43,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
       'relaxed-params': { type: 'boolean' },
       'transaction-conflicts': { type: 'boolean' },
       'state-file': { type: 'string' },
+      'env-vars-file': { type: 'string' },
       'emulator-host': { type: 'string' },
       'build-dir': { type: 'string' },
       'parent-pid': { type: 'string' },
@@ -59,6 +64,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
     port,
     parameters,
     relaxedParameters: values['relaxed-params'] === true,
+    envVarsFile: values['env-vars-file'] ?? join(PROJECT_ROOT, LOCAL_DIR, 'env.json'),
     ...(values['emulator-host'] ? { emulatorHost: values['emulator-host'] } : {}),
     ...(lambdaPort !== undefined ? { lambdaPort } : {}),
     ...(values['transaction-conflicts'] ? { transactionConflicts: true } : {}),
@@ -87,7 +93,7 @@ export function stateOf(local: LocalStack) {
   };
 }
 
-export function summary(local: LocalStack): string {
+export function summary(local: LocalStack, envVarsFile?: string): string {
   const { stack, api } = local;
   const lines: string[] = [];
   const section = (title: string, rows: string[]) => {
@@ -138,6 +144,7 @@ export function summary(local: LocalStack): string {
   const ignored = new Map<string, number>();
   for (const resource of stack.ignored) ignored.set(resource.type, (ignored.get(resource.type) ?? 0) + 1);
   if (ignored.size > 0) lines.push(`  Not emulated: ${[...ignored].map(([type, count]) => (count > 1 ? `${type} x${count}` : type)).join(', ')}`);
+  if (envVarsFile) lines.push(`  For sam local invoke: --env-vars ${relative(process.cwd(), envVarsFile)} (this stack's variables; see the README)`);
   lines.push('  Ctrl-C stops everything.');
   return lines.join('\n');
 }
@@ -154,7 +161,9 @@ async function main(): Promise<void> {
     ...(cli.persistDir ? { persistDir: cli.persistDir } : {}),
     ...(cli.buildDir ? { buildDir: resolvePath(cli.buildDir) } : {}),
   });
-  process.stdout.write(`${summary(local)}\n`);
+  process.stdout.write(`${summary(local, cli.envVarsFile)}\n`);
+  mkdirSync(dirname(resolvePath(cli.envVarsFile)), { recursive: true });
+  writeFileSync(cli.envVarsFile, `${JSON.stringify(samEnvVars(local.stack, local.emulators), null, 2)}\n`);
   if (cli.stateFile) {
     mkdirSync(dirname(resolvePath(cli.stateFile)), { recursive: true });
     writeFileSync(cli.stateFile, JSON.stringify(stateOf(local), null, 2));
@@ -174,6 +183,7 @@ async function main(): Promise<void> {
       .stop()
       .then(() => {
         if (cli.stateFile) rmSync(cli.stateFile, { force: true });
+        rmSync(cli.envVarsFile, { force: true });
         process.stdout.write('Stopped.\n');
         process.exit(code);
       })
