@@ -1,5 +1,6 @@
 // Starts the whole local stack once for the e2e project, as a user would (`npm start`, in a child
-// process of its own), with short visibility timeouts so that dead-lettering takes seconds.
+// process of its own), with short visibility timeouts so that dead-lettering takes seconds, and the
+// Lambda Invoke API on, so that every port npm start can open is there to be checked.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -18,13 +19,14 @@ export default async function setup(): Promise<void> {
   mkdirSync(E2E_DIR, { recursive: true });
   const port = await freePort();
   const stateFile = join(E2E_DIR, `stack-${process.pid}.json`);
+  const envVarsFile = join(E2E_DIR, `env-${process.pid}.json`);
   const logFile = join(E2E_DIR, 'stack.log');
   rmSync(stateFile, { force: true });
   const log = openSync(logFile, 'w');
-  const args = [require.resolve('tsx/cli'), '--disable-warning=ExperimentalWarning', join(root, 'local', 'start.ts'), '--port', String(port), '--relaxed-params'];
+  const args = [require.resolve('tsx/cli'), '--disable-warning=ExperimentalWarning', join(root, 'local', 'start.ts'), '--port', String(port), '--lambda-port', '0', '--relaxed-params'];
   for (const [name, value] of Object.entries(E2E_PARAMETERS)) args.push('--param', `${name}=${value}`);
   // --parent-pid: an interrupted test run must not leave the stack (and its JVM) behind.
-  args.push('--state-file', stateFile, '--build-dir', join(E2E_DIR, 'build'), '--parent-pid', String(process.pid));
+  args.push('--state-file', stateFile, '--env-vars-file', envVarsFile, '--build-dir', join(E2E_DIR, 'build'), '--parent-pid', String(process.pid));
   // Its own process group, so that teardown can end the stack and everything it started.
   const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', log, log], detached: true, env: { ...process.env, FORCE_COLOR: '0' } });
   globalThis.__E2E_STACK__ = child;
@@ -39,4 +41,5 @@ export default async function setup(): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   process.env.E2E_STATE_FILE = stateFile;
+  process.env.E2E_ENV_VARS_FILE = envVarsFile;
 }
