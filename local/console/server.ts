@@ -112,10 +112,14 @@ export function startConsole(options: ConsoleOptions): LocalConsole {
   function refresh(): Promise<void> {
     clearTimeout(timer);
     refreshing ??= read()
-      .then((state) => {
-        latest = state;
-        broadcast('state', state);
-      })
+      .then(
+        (state) => {
+          latest = state;
+          broadcast('state', state);
+        },
+        // A console that cannot read must not take the stack down with it.
+        (error: unknown) => options.log(`console: ${(error as Error).message}`),
+      )
       .finally(() => {
         refreshing = undefined;
         if (clients.size > 0 && !stopped) timer = setTimeout(() => void refresh(), REFRESH_MS);

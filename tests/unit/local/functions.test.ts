@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildRuntimeModule, esbuildOptions } from '../../../local/build';
-import { FunctionError, FunctionPool, functionDefinitions, type FunctionDefinition, type InvocationRecord } from '../../../local/functions';
+import { FunctionError, FunctionPool, functionDefinitions, type FunctionDefinition, type InvocationRecord, type PoolOptions } from '../../../local/functions';
 import type { ProvisionedStack } from '../../../local/provision';
 import { createResolver, loadTemplate, placeholderResource, type PhysicalResources } from '../../../local/template';
 
@@ -88,8 +88,8 @@ exports.handler = async (event, context) => {
     events: {},
   });
   const pools: FunctionPool[] = [];
-  const pool = (file: string, onInvocation?: (record: InvocationRecord) => void) => {
-    const created = new FunctionPool(definitionFor(file), { workerScript, log: () => undefined, maxConcurrency: 2, ...(onInvocation ? { onInvocation } : {}) });
+  const pool = (file: string, options: Partial<PoolOptions> = {}) => {
+    const created = new FunctionPool(definitionFor(file), { workerScript, log: () => undefined, maxConcurrency: 2, ...options });
     pools.push(created);
     return created;
   };
@@ -153,7 +153,7 @@ exports.handler = async (event, context) => {
   describe('observed', () => {
     it('tells the observer of each invocation that ended, with its duration and, when it failed, Lambda’s error type', async () => {
       const records: InvocationRecord[] = [];
-      const echo = pool('echo.js', (record) => records.push(record));
+      const echo = pool('echo.js', { onInvocation: (record) => records.push(record) });
       await echo.invoke({});
       await echo.invoke({ fail: true }).catch(() => undefined);
       await echo.invoke({ hang: true }).catch(() => undefined);
@@ -166,7 +166,7 @@ exports.handler = async (event, context) => {
 
     it('counts an invocation that no environment could initialise as an error without a duration', async () => {
       const records: InvocationRecord[] = [];
-      await pool('initFails.js', (record) => records.push(record))
+      await pool('initFails.js', { onInvocation: (record) => records.push(record) })
         .invoke({})
         .catch(() => undefined);
       expect(records).toEqual([{ functionLogicalId: 'Echo', errorType: 'Error' }]);
@@ -174,7 +174,7 @@ exports.handler = async (event, context) => {
 
     it('counts the invocations a stop cut short, but not those still waiting for an environment', async () => {
       const records: InvocationRecord[] = [];
-      const echo = pool('echo.js', (record) => records.push(record));
+      const echo = pool('echo.js', { onInvocation: (record) => records.push(record) });
       await echo.warm();
       // Two environments at most: the third waits.
       const invocations = [echo.invoke({ hang: true }), echo.invoke({ hang: true }), echo.invoke({})].map((invocation) => invocation.catch(() => undefined));
