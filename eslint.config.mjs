@@ -10,4 +10,12 @@ export default tseslint.config(
     languageOptions: { sourceType: 'commonjs', globals: { module: 'writable', require: 'readonly', process: 'readonly', __dirname: 'readonly' } },
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
+  {
+    // The console's page script runs in the browser, as an ES module.
+    files: ['local/console/*.js'],
+    languageOptions: {
+      sourceType: 'module',
+      globals: { document: 'readonly', window: 'readonly', EventSource: 'readonly', ResizeObserver: 'readonly', CSS: 'readonly', fetch: 'readonly', Intl: 'readonly' },
+    },
+  },
 );

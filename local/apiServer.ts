@@ -2,7 +2,7 @@
 // AWS::Include of swagger.yaml) in front of the function pools, with API Gateway's own behaviour
 // (routes with or without the stage prefix, API keys and the usage plan when asked for, parameter
 // validation, payload limits, what a failing function answers, all through the definition's
-// gateway responses) and Swagger UI at /docs.
+// gateway responses), Swagger UI at /docs and the live console at /console (console/server.ts).
 import { listen, type RunningServer } from './loopbackServer';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
@@ -27,6 +27,7 @@ import {
   type RouteOperation,
 } from './apiGateway';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { isConsolePath, type LocalConsole } from './console/server';
 import { isThrottled, type FunctionRuntime } from './functions';
 import type { ProvisionedStack } from './provision';
 import { generateApiKey, usagePlanOf, UsagePlanMeter, type UsagePlanLimits } from './usagePlan';
@@ -105,6 +106,8 @@ export interface ApiServerOptions {
   contract?: ContractLookup;
   /** Require the API key where the definition does, metered by the template's usage plan (off: one unthrottled key, as a local run is). */
   apiKeys?: boolean;
+  /** The live console, at /console beside /docs. */
+  console?: LocalConsole;
   log: (line: string) => void;
 }
 
@@ -245,6 +248,8 @@ export async function startApiServer(options: ApiServerOptions, port: number, ho
 
   const server = createServer((request, response) => {
     const url = new URL(request.url ?? '/', 'http://local');
+    // The console streams its page's updates, so it answers for itself rather than through answer().
+    if (options.console && isConsolePath(url.pathname) && !matchStagedRoute(api.routes, api.stage, url.pathname)) return options.console.serve(request, response);
     const gateway: GatewayRequest = {
       requestId: randomUUID(),
       extendedRequestId: extendedRequestIdOf(),

@@ -70,6 +70,16 @@ export interface PoolOptions {
   log: LogSink;
   /** Throttles, outages and overlong invocations to inject; none when absent. */
   faults?: InvocationFaults;
+  /** Told of every invocation that ended (the console's figures); runs on the invocation's path, so it must be cheap. */
+  onInvocation?: (record: InvocationRecord) => void;
+}
+
+/** A function's Environment.Variables from the template (Globals merged), resolved against the local stack. */
+export function templateVariables(stack: ProvisionedStack, logicalId: string): Record<string, string> {
+  const resource = stack.template.resources[logicalId];
+  if (!resource) throw new Error(`No function ${logicalId} in the template`);
+  const variables = (stack.resolve(resource.properties.Environment) as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {};
+  return Object.fromEntries(Object.entries(variables).map(([key, value]) => [key, String(value)]));
 }
 
 /** The environment Lambda gives a function: the template's variables, then the reserved ones. */
@@ -81,7 +91,6 @@ export function lambdaEnvironment(
 ): Record<string, string> {
   const resource = stack.template.resources[logicalId];
   if (!resource) throw new Error(`No function ${logicalId} in the template`);
-  const variables = ((stack.resolve(resource.properties.Environment) as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {});
   const fn = stack.functions.find((candidate) => candidate.logicalId === logicalId);
   const name = fn?.name ?? logicalId;
   const runtime = String(stack.resolve(resource.properties.Runtime) ?? 'nodejs22.x');
@@ -91,7 +100,7 @@ export function lambdaEnvironment(
     PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
     LANG: 'en_US.UTF-8',
     TZ: 'UTC',
-    ...Object.fromEntries(Object.entries(variables).map(([key, value]) => [key, String(value)])),
+    ...templateVariables(stack, logicalId),
     ...sdkEnvironment,
     AWS_LAMBDA_FUNCTION_NAME: name,
     AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
@@ -131,6 +140,17 @@ interface Invocation {
   reject: (error: Error) => void;
   /** The handler runs to completion, yet the invocation ends only when its Timeout kills the environment. */
   runsPastTimeout?: boolean;
+  /** performance.now() when an execution environment took it. */
+  startedAt?: number;
+}
+
+/** An invocation that ended, in the terms of Lambda's Invocations, Errors and Duration metrics. */
+export interface InvocationRecord {
+  functionLogicalId: string;
+  /** From the handler's start to its end; absent when it never started (its environment failed to initialise). */
+  durationMs?: number;
+  /** Lambda's errorType when it failed: the handler's error, Sandbox.Timedout, Runtime.ExitError, ... */
+  errorType?: string;
 }
 
 /** One execution environment. */
@@ -204,6 +224,7 @@ class Environment {
 
   run(invocation: Invocation): void {
     this.current = invocation;
+    invocation.startedAt = performance.now();
     const timeoutMs = this.definition.timeoutSeconds * 1000;
     const message: InvokeMessage = { type: 'invoke', requestId: invocation.requestId, event: invocation.event, deadline: Date.now() + timeoutMs };
     this.timer = setTimeout(() => {
@@ -265,20 +286,40 @@ export class FunctionPool {
     if (fault === 'throttle') return Promise.reject(new InvocationThrottled());
     this.inFlight += 1;
     return new Promise<unknown>((resolve, reject) => {
-      const logFailure = (error: Error) => {
-        const detail = error instanceof FunctionError ? `${error.errorType}: ${error.message}` : error.message;
-        this.options.log(this.definition.logicalId, `ERROR Invoke Error requestId=${requestId} ${detail}`, 'stderr');
-        reject(error);
+      const invocation: Invocation = {
+        requestId,
+        event,
+        resolve: (result) => {
+          this.ended(invocation);
+          resolve(result);
+        },
+        reject: (error) => {
+          const detail = error instanceof FunctionError ? `${error.errorType}: ${error.message}` : error.message;
+          this.options.log(this.definition.logicalId, `ERROR Invoke Error requestId=${requestId} ${detail}`, 'stderr');
+          this.ended(invocation, error);
+          reject(error);
+        },
+        runsPastTimeout: fault === 'timeout',
       };
       if (fault === 'outage') {
         // The handler never runs: nothing it would have done happens.
-        logFailure(new FunctionError({ errorType: 'Runtime.ExitError', errorMessage: 'the execution environment is unavailable (an outage injected by --faults)' }));
+        invocation.reject(new FunctionError({ errorType: 'Runtime.ExitError', errorMessage: 'the execution environment is unavailable (an outage injected by --faults)' }));
         return;
       }
-      this.waiting.push({ requestId, event, resolve, reject: logFailure, runsPastTimeout: fault === 'timeout' });
+      this.waiting.push(invocation);
       this.dispatch();
     }).finally(() => {
       this.inFlight -= 1;
+    });
+  }
+
+  private ended(invocation: Invocation, error?: Error): void {
+    // An invocation dropped by stop() never ran: Lambda would not count it.
+    if (!this.options.onInvocation || (error && !(error instanceof FunctionError))) return;
+    this.options.onInvocation({
+      functionLogicalId: this.definition.logicalId,
+      ...(invocation.startedAt === undefined ? {} : { durationMs: performance.now() - invocation.startedAt }),
+      ...(error instanceof FunctionError ? { errorType: error.errorType } : {}),
     });
   }
 

@@ -16,7 +16,10 @@ import { startAwsProxy, throughProxy } from './awsProxy';
 import { checkFunctionRules, FaultInjector, type FaultConfig } from './faults';
 import { startLambdaApi } from './lambdaApi';
 import { buildFunctions, buildRuntimeModule, LOCAL_DIR } from './build';
-import { LOCAL_CREDENTIALS, startEmulators, type Emulators } from './emulators';
+import { Observations } from './console/observations';
+import { pipelineOf } from './console/pipeline';
+import { startConsole } from './console/server';
+import { freePort, LOCAL_CREDENTIALS, startEmulators, type Emulators } from './emulators';
 import { functionDefinitions, FunctionRuntime } from './functions';
 import { runtimeLog, terminalSink, type LogSink } from './logs';
 import { DEFAULT_POLLER_CONCURRENCY, sqsEventSources, SqsPoller } from './poller';
@@ -42,6 +45,8 @@ export interface LocalStackOptions {
   /** Also serve the Lambda Invoke API (as `sam local start-lambda`) on this port; 0 picks a free one. */
   lambdaPort?: number;
   host?: string;
+  /** Where fauxqs listens (default 127.0.0.1), e.g. the Docker bridge's address for containers. */
+  messagingHost?: string;
   /** Keep emulator data in this folder between runs. */
   persistDir?: string;
   /** Where the bundles go; inside the project, so that external packages resolve. */
@@ -80,7 +85,8 @@ async function loadContract(buildDir: string): Promise<ContractLookup> {
 
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
   const started = Date.now();
-  const sink = options.log ?? terminalSink();
+  const observations = new Observations();
+  const sink = observations.sink(options.log ?? terminalSink());
   const log = runtimeLog(sink);
   const template = loadTemplate(options.templatePath ?? join(PROJECT_ROOT, 'template.yaml'), options.parameters ?? {}, {
     stackName: options.stackName,
@@ -104,8 +110,15 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   };
 
   try {
+    // DynamoDB Local's CORS allow-list names the API's origin, so the port is chosen before it starts.
+    const host = options.host ?? '127.0.0.1';
+    const port = options.port === 0 ? await freePort() : (options.port ?? 3000);
     // The JVM of DynamoDB Local takes longest; bundling happens meanwhile.
-    const emulatorsStarting = startEmulators(options.persistDir ? { persistDir: resolvePath(options.persistDir) } : {});
+    const emulatorsStarting = startEmulators({
+      corsOrigins: [`http://${host}:${port}`, ...(host === '127.0.0.1' ? [`http://localhost:${port}`] : [])],
+      ...(options.messagingHost ? { messagingHost: options.messagingHost } : {}),
+      ...(options.persistDir ? { persistDir: resolvePath(options.persistDir) } : {}),
+    });
     const building = Promise.all([
       buildFunctions(template, buildDir),
       buildRuntimeModule(join(__dirname, 'lambdaWorker.ts'), join(buildDir, '.runtime', 'lambdaWorker.js')),
@@ -132,6 +145,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       maxConcurrency: options.functionConcurrency,
       compileCacheDir: join(buildDir, '.compile-cache'),
       ...(injector ? { faults: injector } : {}),
+      onInvocation: observations.onInvocation,
     });
     cleanups.push(() => functions.stop());
     // Every function's init phase now, so the first order does not pay for cold starts.
@@ -139,7 +153,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
     const sqs = new SQSClient({ region: template.region, credentials: LOCAL_CREDENTIALS, endpoint: proxy?.endpoint ?? emulators.messagingEndpoint, useQueueUrlAsEndpoint: false });
     cleanups.push(async () => sqs.destroy());
-    const pollers = sqsEventSources(stack, definitions, options.pollerConcurrency ?? DEFAULT_POLLER_CONCURRENCY).map(
+    const eventSources = sqsEventSources(stack, definitions, options.pollerConcurrency ?? DEFAULT_POLLER_CONCURRENCY);
+    const pollers = eventSources.map(
       (source) =>
         new SqsPoller(source, {
           sqs,
@@ -167,7 +182,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
     let lambdaUrl: string | undefined;
     if (options.lambdaPort !== undefined) {
-      const lambdaApi = await startLambdaApi(functions, options.lambdaPort, options.host ?? '127.0.0.1', (line) => sink('lambda', line));
+      const lambdaApi = await startLambdaApi(functions, options.lambdaPort, host, (line) => sink('lambda', line));
       cleanups.push(() => lambdaApi.close());
       lambdaUrl = lambdaApi.url;
     }
@@ -175,7 +190,17 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const api = localApi(stack);
     let running: RunningApi | undefined;
     if (api) {
-      running = await startApiServer({ stack, api, functions, contract, apiKeys: options.apiKeys === true, log: (line) => sink('api', line) }, options.port ?? 3000, options.host ?? '127.0.0.1');
+      const localConsole = startConsole({
+        stack,
+        pipeline: pipelineOf({ stack, api, functions: definitions, eventSources, schedules }),
+        observations,
+        dynamoEndpoint: emulators.dynamoEndpoint,
+        messagingEndpoint: emulators.messagingEndpoint,
+        assetsDir: join(__dirname, 'console'),
+        log: (line) => sink('console', line),
+      });
+      cleanups.push(() => localConsole.stop());
+      running = await startApiServer({ stack, api, functions, contract, apiKeys: options.apiKeys === true, console: localConsole, log: (line) => sink('api', line) }, port, host);
       cleanups.push(() => (running as RunningApi).close());
     }
 

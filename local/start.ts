@@ -10,14 +10,19 @@
 //   --api-keys          require the API key as the deployed API does (a key made at startup, printed
 //                       and in the state file), throttled and capped by the template's usage plan
 //   --state-file FILE   write the endpoints, queue URLs and table names as JSON once ready
+//   --env-vars-file FILE  where to write the file for `sam local invoke --env-vars` (default .local/env.json)
+//   --emulator-host ADDR  where fauxqs listens instead of 127.0.0.1 (e.g. the Docker bridge, for containers on Linux)
 //   --build-dir DIR     where bundles go (inside the project; default .local/build)
 //   --parent-pid PID    stop when that process is gone (a test run that started the stack)
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, resolve as resolvePath } from 'node:path';
+import { dirname, join, relative, resolve as resolvePath } from 'node:path';
 import { parseArgs } from 'node:util';
 import { COUNTS_PATH } from './awsProxy';
+import { LOCAL_DIR } from './build';
+import { CONSOLE_PATH } from './console/server';
 import { faultReport, readFaultSpec, type FaultConfig } from './faults';
-import { startLocalStack, type LocalStack } from './runtime';
+import { PROJECT_ROOT, startLocalStack, type LocalStack } from './runtime';
+import { samEnvVars } from './samEnvVars';
 import type { UsagePlanLimits } from './usagePlan';
 
 export interface CliOptions {
@@ -29,6 +34,8 @@ export interface CliOptions {
   apiKeys?: boolean;
   faults?: FaultConfig;
   stateFile?: string;
+  envVarsFile: string;
+  emulatorHost?: string;
   buildDir?: string;
   parentPid?: number;
 }
@@ -46,6 +53,8 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
       'transaction-conflicts': { type: 'boolean' },
       'api-keys': { type: 'boolean' },
       'state-file': { type: 'string' },
+      'env-vars-file': { type: 'string' },
+      'emulator-host': { type: 'string' },
       'build-dir': { type: 'string' },
       'parent-pid': { type: 'string' },
     },
@@ -67,6 +76,8 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
     port,
     parameters,
     relaxedParameters: values['relaxed-params'] === true,
+    envVarsFile: values['env-vars-file'] ?? join(PROJECT_ROOT, LOCAL_DIR, 'env.json'),
+    ...(values['emulator-host'] ? { emulatorHost: values['emulator-host'] } : {}),
     ...(lambdaPort !== undefined ? { lambdaPort } : {}),
     ...(values['api-keys'] ? { apiKeys: true } : {}),
     ...(faults ? { faults } : {}),
@@ -89,6 +100,8 @@ export function stateOf(local: LocalStack) {
     sdkEnvironment: local.emulators.sdkEnvironment,
     /** With --faults: the endpoint the functions call AWS through, and the injector's counts (GET, FaultCounts). */
     faults: local.faults ? { endpoint: local.faults.endpoint, countsUrl: `${local.faults.endpoint}${COUNTS_PATH}` } : undefined,
+    /** The emulators' own endpoints (as sdkEnvironment: what a test reads and writes through sees no faults). */
+    emulators: { dynamoEndpoint: local.emulators.dynamoEndpoint, messagingEndpoint: local.emulators.messagingEndpoint },
     tables: byLogicalId(local.stack.tables),
     queues: byLogicalId(local.stack.queues),
     topics: byLogicalId(local.stack.topics),
@@ -103,7 +116,7 @@ function usagePlanSummary(limits: UsagePlanLimits | undefined): string {
   return `usage plan: ${throttle}${limits.quota ? `, ${limits.quota.limit} a day` : ''}`;
 }
 
-export function summary(local: LocalStack): string {
+export function summary(local: LocalStack, envVarsFile?: string): string {
   const { stack, api } = local;
   const lines: string[] = [];
   const section = (title: string, rows: string[]) => {
@@ -116,6 +129,7 @@ export function summary(local: LocalStack): string {
   if (api) {
     lines.push(`  API        ${local.url}  (also under /${api.stage}; Swagger UI at ${local.url}/docs)`);
     lines.push(local.apiKey ? `  API key    ${local.apiKey.value}  (send as x-api-key; ${usagePlanSummary(local.apiKey.limits)})` : '  API key    not required (--api-keys requires it as the deployed API does)');
+    lines.push(`  Console    ${local.url}${CONSOLE_PATH}  (live: pipeline, queues and dead letters, functions, orders, metrics)`);
     if (local.lambdaUrl) lines.push(`  Lambda     ${local.lambdaUrl}  (invoke once: POST /2015-03-31/functions/<LogicalId>/invocations)`);
     section(
       'Routes',
@@ -147,6 +161,7 @@ export function summary(local: LocalStack): string {
   section('Schedules', local.schedules.map((schedule) => `${schedule.expression.padEnd(20)} -> ${schedule.functionLogicalId}${schedule.intervalMs ? '' : ' (cron: not run locally)'}`));
   section('Emulators', [
     `DynamoDB Local  ${local.emulators.dynamoEndpoint}`,
+    `                its port is reachable from the network: DynamoDB Local cannot listen on loopback only (telemetry off, CORS for ${local.url || 'no origin'} only)`,
     `fauxqs SNS/SQS  ${local.emulators.messagingEndpoint}`,
     ...(local.faults ? [`(the functions and pollers call both through the fault injector at ${local.faults.endpoint})`] : []),
   ]);
@@ -157,6 +172,7 @@ export function summary(local: LocalStack): string {
   const ignored = new Map<string, number>();
   for (const resource of stack.ignored) ignored.set(resource.type, (ignored.get(resource.type) ?? 0) + 1);
   if (ignored.size > 0) lines.push(`  Not emulated: ${[...ignored].map(([type, count]) => (count > 1 ? `${type} x${count}` : type)).join(', ')}`);
+  if (envVarsFile) lines.push(`  For sam local invoke: --env-vars ${relative(process.cwd(), envVarsFile)} (this stack's variables; see the README)`);
   lines.push('  Ctrl-C stops everything.');
   return lines.join('\n');
 }
@@ -170,10 +186,13 @@ async function main(): Promise<void> {
     relaxedParameters: cli.relaxedParameters,
     ...(cli.apiKeys ? { apiKeys: true } : {}),
     ...(cli.faults ? { faults: cli.faults } : {}),
+    ...(cli.emulatorHost ? { messagingHost: cli.emulatorHost } : {}),
     ...(cli.persistDir ? { persistDir: cli.persistDir } : {}),
     ...(cli.buildDir ? { buildDir: resolvePath(cli.buildDir) } : {}),
   });
-  process.stdout.write(`${summary(local)}\n`);
+  process.stdout.write(`${summary(local, cli.envVarsFile)}\n`);
+  mkdirSync(dirname(resolvePath(cli.envVarsFile)), { recursive: true });
+  writeFileSync(cli.envVarsFile, `${JSON.stringify(samEnvVars(local.stack, local.emulators), null, 2)}\n`);
   if (cli.stateFile) {
     mkdirSync(dirname(resolvePath(cli.stateFile)), { recursive: true });
     writeFileSync(cli.stateFile, JSON.stringify(stateOf(local), null, 2));
@@ -194,6 +213,7 @@ async function main(): Promise<void> {
       .then(() => {
         if (cli.stateFile) rmSync(cli.stateFile, { force: true });
         if (local.faults) process.stdout.write(`${faultReport(local.faults.injector.counts())}\n`);
+        rmSync(cli.envVarsFile, { force: true });
         process.stdout.write('Stopped.\n');
         process.exit(code);
       })

@@ -46,7 +46,7 @@ trap stop_stack EXIT
 start_stack() {
   rm -f "$OUT/stack.json"
   set -m
-  tsx --disable-warning=ExperimentalWarning local/start.ts --port 0 --state-file "$OUT/stack.json" \
+  tsx --disable-warning=ExperimentalWarning local/start.ts --port 0 --state-file "$OUT/stack.json" --env-vars-file "$OUT/env.json" \
     --build-dir "$OUT/build" --parent-pid $$ >"$OUT/stack.log" 2>&1 &
   STACK_PID=$!
   set +m

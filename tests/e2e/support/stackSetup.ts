@@ -1,6 +1,7 @@
 // Starts the whole local stack once for the e2e project, as a user would (`npm start`, in a child
-// process of its own), with short visibility timeouts so that dead-lettering takes seconds. Tests
-// that need a stack with other options start their own with startStack.
+// process of its own), with short visibility timeouts so that dead-lettering takes seconds, and the
+// Lambda Invoke API on, so that every port npm start can open is there to be checked. Tests that
+// need a stack with other options start their own with startStack.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -18,6 +19,7 @@ export const E2E_PARAMETERS = { QueueVisibilityTimeoutSeconds: '2', MaxReceiveCo
 export interface StartedStack {
   child: ChildProcess;
   stateFile: string;
+  envVarsFile: string;
 }
 
 /** `npm start` with these options in E2E_DIR/<name> (its bundles, state file and log), once its state file says it is up. */
@@ -26,12 +28,13 @@ export async function startStack(name: string, options: string[]): Promise<Start
   mkdirSync(dir, { recursive: true });
   const port = await freePort();
   const stateFile = join(dir, `stack-${process.pid}.json`);
+  const envVarsFile = join(dir, `env-${process.pid}.json`);
   const logFile = join(dir, 'stack.log');
   rmSync(stateFile, { force: true });
   const log = openSync(logFile, 'w');
   const args = [require.resolve('tsx/cli'), '--disable-warning=ExperimentalWarning', join(root, 'local', 'start.ts'), '--port', String(port), ...options];
   // --parent-pid: an interrupted test run must not leave the stack (and its JVM) behind.
-  args.push('--state-file', stateFile, '--build-dir', join(dir, 'build'), '--parent-pid', String(process.pid));
+  args.push('--state-file', stateFile, '--env-vars-file', envVarsFile, '--build-dir', join(dir, 'build'), '--parent-pid', String(process.pid));
   // Its own process group, so that stopping it can end the stack and everything it started.
   const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', log, log], detached: true, env: { ...process.env, FORCE_COLOR: '0' } });
 
@@ -44,7 +47,7 @@ export async function startStack(name: string, options: string[]): Promise<Start
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  return { child, stateFile };
+  return { child, stateFile, envVarsFile };
 }
 
 /** Stops a stack the way Ctrl-C would, and makes sure nothing it started outlives the run. */
@@ -58,8 +61,9 @@ export async function stopStack(child: ChildProcess | undefined): Promise<void> 
 }
 
 export default async function setup(): Promise<void> {
-  const options = ['--relaxed-params', ...Object.entries(E2E_PARAMETERS).flatMap(([name, value]) => ['--param', `${name}=${value}`])];
-  const { child, stateFile } = await startStack('', options);
+  const options = ['--lambda-port', '0', '--relaxed-params', ...Object.entries(E2E_PARAMETERS).flatMap(([name, value]) => ['--param', `${name}=${value}`])];
+  const { child, stateFile, envVarsFile } = await startStack('', options);
   globalThis.__E2E_STACK__ = child;
   process.env.E2E_STATE_FILE = stateFile;
+  process.env.E2E_ENV_VARS_FILE = envVarsFile;
 }

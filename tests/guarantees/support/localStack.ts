@@ -77,7 +77,7 @@ export class StackProcess {
     }
     if (options.persistDir) args.push('--persist', options.persistDir);
     // --parent-pid: an interrupted test run must not leave the stack (and its JVM) behind.
-    args.push('--state-file', stateFile, '--build-dir', join(dir, 'build'), '--parent-pid', String(process.pid));
+    args.push('--state-file', stateFile, '--env-vars-file', join(dir, 'env.json'), '--build-dir', join(dir, 'build'), '--parent-pid', String(process.pid));
     // Its own process group, so that the whole stack can be stopped, or killed, at once.
     const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', log, log], detached: true, env: { ...process.env, FORCE_COLOR: '0' } });
     closeSync(log);

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildRuntimeModule, esbuildOptions } from '../../../local/build';
 import { FaultInjector, type FaultRule } from '../../../local/faults';
-import { FunctionError, FunctionPool, functionDefinitions, InvocationThrottled, type FunctionDefinition, type PoolOptions } from '../../../local/functions';
+import { FunctionError, FunctionPool, functionDefinitions, InvocationThrottled, type FunctionDefinition, type InvocationRecord, type PoolOptions } from '../../../local/functions';
 import type { ProvisionedStack } from '../../../local/provision';
 import { createResolver, loadTemplate, placeholderResource, type PhysicalResources } from '../../../local/template';
 
@@ -199,6 +199,40 @@ exports.handler = async (event, context) => {
     it('leaves other functions alone', async () => {
       const other = withFaults('echo.js', { function: 'SomethingElse', kind: 'outage' });
       await expect(other.invoke({})).resolves.toMatchObject({ calls: 1 });
+    });
+  });
+
+  describe('observed', () => {
+    it('tells the observer of each invocation that ended, with its duration and, when it failed, Lambda’s error type', async () => {
+      const records: InvocationRecord[] = [];
+      const echo = pool('echo.js', { onInvocation: (record) => records.push(record) });
+      await echo.invoke({});
+      await echo.invoke({ fail: true }).catch(() => undefined);
+      await echo.invoke({ hang: true }).catch(() => undefined);
+      expect(records).toEqual([
+        { functionLogicalId: 'Echo', durationMs: expect.any(Number) },
+        { functionLogicalId: 'Echo', durationMs: expect.any(Number), errorType: 'TypeError' },
+        { functionLogicalId: 'Echo', durationMs: expect.any(Number), errorType: 'Sandbox.Timedout' },
+      ]);
+    });
+
+    it('counts an invocation that no environment could initialise as an error without a duration', async () => {
+      const records: InvocationRecord[] = [];
+      await pool('initFails.js', { onInvocation: (record) => records.push(record) })
+        .invoke({})
+        .catch(() => undefined);
+      expect(records).toEqual([{ functionLogicalId: 'Echo', errorType: 'Error' }]);
+    });
+
+    it('counts the invocations a stop cut short, but not those still waiting for an environment', async () => {
+      const records: InvocationRecord[] = [];
+      const echo = pool('echo.js', { onInvocation: (record) => records.push(record) });
+      await echo.warm();
+      // Two environments at most: the third waits.
+      const invocations = [echo.invoke({ hang: true }), echo.invoke({ hang: true }), echo.invoke({})].map((invocation) => invocation.catch(() => undefined));
+      await echo.stop();
+      await Promise.all(invocations);
+      expect(records.map((record) => record.errorType)).toEqual(['Runtime.ExitError', 'Runtime.ExitError']);
     });
   });
 });

@@ -1,8 +1,13 @@
+import { join } from 'node:path';
 import { parseCli } from '../../../local/start';
 
 describe('npm start options', () => {
-  it('defaults to port 3000', () => {
-    expect(parseCli([], {})).toEqual({ port: 3000, parameters: {}, relaxedParameters: false });
+  it('defaults to port 3000, and writes the env-vars file for sam local invoke to .local/env.json', () => {
+    expect(parseCli([], {})).toEqual({ port: 3000, parameters: {}, relaxedParameters: false, envVarsFile: join(__dirname, '..', '..', '..', '.local', 'env.json') });
+  });
+
+  it('takes --env-vars-file and --emulator-host', () => {
+    expect(parseCli(['--env-vars-file', 'env.json', '--emulator-host', '172.17.0.1'], {})).toMatchObject({ envVarsFile: 'env.json', emulatorHost: '172.17.0.1' });
   });
 
   it('takes the port from PORT, and --port over PORT', () => {

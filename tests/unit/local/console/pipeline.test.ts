@@ -1,0 +1,69 @@
+import { localApi } from '../../../../local/apiServer';
+import { pipelineOf, type Pipeline } from '../../../../local/console/pipeline';
+import { sqsEventSources } from '../../../../local/poller';
+import { scheduleSources } from '../../../../local/scheduler';
+import { provisionedStack } from '../support/provisionedStack';
+
+let pipeline: Pipeline;
+let declared: (type: string) => string[];
+
+beforeAll(async () => {
+  const { stack, definitions } = await provisionedStack({ MaxReceiveCount: '3' });
+  pipeline = pipelineOf({ stack, api: localApi(stack), functions: definitions, eventSources: sqsEventSources(stack, definitions), schedules: scheduleSources(definitions) });
+  declared = (type) => Object.values(stack.template.resources).filter((resource) => resource.type === type).map((resource) => resource.logicalId);
+});
+
+const node = (id: string) => pipeline.nodes.find((candidate) => candidate.id === id);
+const hasEdge = (from: string, to: string) => pipeline.edges.some((edge) => edge.from === from && edge.to === to);
+
+describe('the console’s pipeline, derived from template.yaml', () => {
+  it('shows every function of the template', () => {
+    expect(pipeline.nodes.filter((candidate) => candidate.kind === 'function').map((candidate) => candidate.id).sort()).toEqual(declared('AWS::Serverless::Function').sort());
+  });
+
+  it('shows every queue with a redrive policy, each with its dead-letter queue inside it rather than as a queue of its own', () => {
+    expect(node('ShipOrderQueue')).toMatchObject({ kind: 'queue', deadLetterQueue: { id: 'ShipOrderDeadLetterQueue', maxReceiveCount: 3 } });
+    const queues = pipeline.nodes.filter((candidate) => candidate.kind === 'queue');
+    expect(queues.every((queue) => queue.deadLetterQueue)).toBe(true);
+    expect(queues.map((queue) => queue.id)).not.toContain('ShipOrderDeadLetterQueue');
+  });
+
+  it('follows an order from the API through the topic and every queue to the shipper', () => {
+    const flow = [
+      ['OrderCaptureApi', 'OrderApiFunction'],
+      ['OrderApiFunction', 'OrderTopic'],
+      ['OrderTopic', 'BalanceCheckerQueue'],
+      ['OrderTopic', 'StockCheckerQueue'],
+      ['BalanceCheckerQueue', 'BalanceCheckerFunction'],
+      ['StockCheckerQueue', 'StockCheckerFunction'],
+      ['BalanceCheckerFunction', 'OrderUpdateQueue'],
+      ['StockCheckerFunction', 'OrderUpdateQueue'],
+      ['OrderUpdateQueue', 'OrderUpdateFunction'],
+      ['OrderUpdateFunction', 'ShipOrderQueue'],
+      ['ShipOrderQueue', 'ShipOrderFunction'],
+    ];
+    expect(pipeline.edges).toEqual(expect.arrayContaining(flow.map(([from, to]) => ({ from, to }))));
+  });
+
+  it('starts the sweeper from its schedule, and the balance functions from their routes', () => {
+    expect(node('OrderSweeperFunctionEveryMinute')).toMatchObject({ kind: 'schedule', detail: ['rate(1 minute)'] });
+    expect(hasEdge('OrderSweeperFunctionEveryMinute', 'OrderSweeperFunction')).toBe(true);
+    expect(hasEdge('OrderSweeperFunction', 'ShipOrderQueue')).toBe(true);
+    expect(node('AccountUpdateFunction')?.detail).toEqual(expect.arrayContaining(['POST /account', 'GET /account/{customerId}']));
+  });
+
+  it('leaves out the alarm topic, which nothing delivers to locally', () => {
+    expect(declared('AWS::SNS::Topic')).toContain('StackAlarmTopic');
+    expect(node('StackAlarmTopic')).toBeUndefined();
+  });
+
+  it('draws every arrow from left to right, entry points first', () => {
+    for (const edge of pipeline.edges) expect(node(edge.to)?.column).toBeGreaterThan(node(edge.from)?.column ?? Infinity);
+    expect(node('OrderCaptureApi')?.column).toBe(0);
+  });
+
+  it('gives each node a place of its own', () => {
+    const places = pipeline.nodes.map((candidate) => `${candidate.column}:${candidate.row}`);
+    expect(new Set(places).size).toBe(places.length);
+  });
+});
