@@ -5,8 +5,8 @@
 // every emulator address in them becomes host.docker.internal with the emulator's port.
 //
 // SAM CLI (1.170, samcli/local/lambdafn/env_vars.py) applies a value only to a variable the
-// function declares in the template, so it passes the queue URLs and names here but not the
-// endpoint variables, which template.yaml does not declare; see the README.
+// function declares in the template: template.yaml's Globals declare the endpoint variables (empty,
+// which the SDK ignores on AWS) for that reason.
 import type { ProvisionedStack } from './provision';
 import { templateVariables } from './functions';
 

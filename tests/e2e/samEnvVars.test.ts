@@ -27,7 +27,11 @@ const containerUrl = (url: string) => `http://host.docker.internal:${new URL(url
 describe('the env-vars file npm start writes for sam local invoke', () => {
   it('gives every function of template.yaml each of its variables', () => {
     expect(functions.length).toBeGreaterThan(0);
-    for (const [logicalId] of functions) expect([logicalId, Object.keys(file[logicalId] ?? {}).sort()]).toEqual([logicalId, declared(logicalId)]);
+    // What Parameters sets (the endpoints) is every function's; the function's own entry has the rest.
+    const everyFunction = Object.keys(file.Parameters ?? {});
+    for (const [logicalId] of functions) {
+      expect([logicalId, [...Object.keys(file[logicalId] ?? {}), ...everyFunction].sort()]).toEqual([logicalId, declared(logicalId)]);
+    }
   });
 
   it('resolves them to this stack’s tables and queues, as a container reaches them', () => {

@@ -26,10 +26,11 @@ beforeAll(async () => {
 });
 
 describe('the env-vars file for sam local invoke', () => {
-  it('has an entry for every function of the template with each of its variables, Globals included', () => {
+  it('has an entry for every function of the template with each of its variables, Globals included (the endpoints under Parameters, for all)', () => {
     const declared = declaredVariables();
     expect(Object.keys(declared).length).toBeGreaterThan(0);
-    expect(Object.fromEntries(Object.keys(declared).map((logicalId) => [logicalId, Object.keys(file[logicalId] ?? {}).sort()]))).toEqual(declared);
+    const everyFunction = Object.keys(file.Parameters ?? {});
+    expect(Object.fromEntries(Object.keys(declared).map((logicalId) => [logicalId, [...Object.keys(file[logicalId] ?? {}), ...everyFunction].sort()]))).toEqual(declared);
   });
 
   it('resolves the variables to this stack’s tables, queues and topic', () => {
