@@ -42,7 +42,7 @@ describe('events/ payloads', () => {
     const response = await api('OrderApiFunction', 'orderApi-post-order.json');
     expect(response.statusCode).toBe(202);
     expect(response.json).toMatchObject({ customerId: 'aaa789', totalAmount: 187.78, status: 'PENDING' });
-    expect(response.headers?.Location).toBe(`/order/${String(response.json.orderId)}/status`);
+    expect(response.headers?.Location).toBe(`/dev/order/${String(response.json.orderId)}/status`);
     expect((await bodiesOn('BalanceCheckerQueue')).map((b) => b.orderId)).toEqual([response.json.orderId]);
     expect((await bodiesOn('StockCheckerQueue')).map((b) => b.orderId)).toEqual([response.json.orderId]);
   });
