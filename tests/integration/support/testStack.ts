@@ -31,6 +31,7 @@ export async function createTestStack(overrides: Record<string, string> = {}): P
   const sqs = new SQSClient({});
   const db = DynamoDBDocumentClient.from(new DynamoDBClient({}), { unmarshallOptions: { wrapNumbers: true } });
   const handlers = new Map<string, unknown>();
+  const emulatorEndpoints = Object.fromEntries(Object.entries(process.env).filter(([name]) => name.startsWith('AWS_ENDPOINT_URL')));
 
   const tableName = (logicalId: string) => must(stack.tables.find((t) => t.logicalId === logicalId), logicalId).name;
   const queueUrl = (logicalId: string) => must(stack.queues.find((q) => q.logicalId === logicalId), logicalId).url;
@@ -40,7 +41,9 @@ export async function createTestStack(overrides: Record<string, string> = {}): P
       const resource = must(template.resources[functionLogicalId], functionLogicalId);
       const variables = stack.resolve((resource.properties.Environment as { Variables?: object } | undefined)?.Variables ?? {}) as Record<string, string>;
       const entry = ((resource.metadata.BuildProperties as { EntryPoints: string[] }).EntryPoints[0] ?? '').replace(/\.ts$/, '');
-      Object.assign(process.env, variables, { POWERTOOLS_LOG_LEVEL: 'SILENT' });
+      // As the local runtime does: the template's variables, then the emulators' endpoints (the
+      // template declares them empty, for AWS), so the handler's SDK clients reach the emulators.
+      Object.assign(process.env, variables, emulatorEndpoints, { POWERTOOLS_LOG_LEVEL: 'SILENT' });
       jest.isolateModules(() => {
         // eslint-disable-next-line @typescript-eslint/no-require-imports
         handlers.set(functionLogicalId, require(join(template.dir, entry)).handler);
