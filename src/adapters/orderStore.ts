@@ -251,23 +251,33 @@ export function orderStore(db: DynamoDBDocumentClient, tableName: string, now: (
       }
     },
 
-    rejectForFailedCheck(result: CheckResult): Promise<boolean> {
-      return updateIf(
-        new UpdateCommand({
-          TableName: tableName,
-          Key: { orderId: result.orderId },
-          UpdateExpression: `SET #status = :rejected, #check = :failed, logs = list_append(logs, :line), updatedAt = :now ${LEAVE_SWEEP_INDEX}`,
-          ConditionExpression: '#status = :pending AND attribute_not_exists(#check)',
-          ExpressionAttributeNames: { '#status': 'status', '#check': checkAttribute(result.check) },
-          ExpressionAttributeValues: {
-            ':rejected': OrderStatus.Rejected,
-            ':failed': 'FAILED',
-            ':line': [result.detail],
-            ':now': now(),
-            ':pending': OrderStatus.Pending,
-          },
-        }),
-      );
+    /** The order as rejected (ALL_NEW costs no capacity: its createdAt times the rejection), undefined if it had moved on. */
+    async rejectForFailedCheck(result: CheckResult): Promise<Order | undefined> {
+      try {
+        const { Attributes } = await retryingTransactionConflicts(() =>
+          db.send(
+            new UpdateCommand({
+              TableName: tableName,
+              Key: { orderId: result.orderId },
+              UpdateExpression: `SET #status = :rejected, #check = :failed, logs = list_append(logs, :line), updatedAt = :now ${LEAVE_SWEEP_INDEX}`,
+              ConditionExpression: '#status = :pending AND attribute_not_exists(#check)',
+              ExpressionAttributeNames: { '#status': 'status', '#check': checkAttribute(result.check) },
+              ExpressionAttributeValues: {
+                ':rejected': OrderStatus.Rejected,
+                ':failed': 'FAILED',
+                ':line': [result.detail],
+                ':now': now(),
+                ':pending': OrderStatus.Pending,
+              },
+              ReturnValues: 'ALL_NEW',
+            }),
+          ),
+        );
+        return Attributes ? fromOrderItem(Attributes) : undefined;
+      } catch (error) {
+        if (isConditionFailure(error)) return undefined;
+        throw error;
+      }
     },
 
     /** PENDING with both checks passed -> READY_TO_SHIP. The sweep index keys stay: the sweeper still looks at it when its time comes. */
