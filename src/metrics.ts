@@ -4,6 +4,7 @@
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
 import type { Check, RejectionReason } from './domain/order';
+import type { SweepEffect } from './usecases/sweepOrders';
 
 /** Every metric: its unit and the dimensions of its own, beside Powertools' `service`. */
 export const METRICS = {
@@ -94,7 +95,7 @@ export const orderMetrics = {
     add('ShippingTransactionRetries', 1, {});
   },
   /** One sweeper run: what it did with the open orders whose time had come, and the dead letters it read. */
-  swept(run: { movedOn: string[]; notMovedOn: number; outOfTime: boolean; deadLettersSeen: number; deadLettersNamingNoOrder: number }): void {
+  swept(run: { movedOn: SweepEffect[]; notMovedOn: number; outOfTime: boolean; deadLettersSeen: number; deadLettersNamingNoOrder: number }): void {
     for (const action of run.movedOn) add('OpenOrdersMovedOn', 1, { Action: action });
     // Written every run, zeros included, so that a graph or an alarm sees a quiet minute as 0 rather than as no data.
     add('OpenOrdersNotMovedOn', run.notMovedOn, {});
@@ -110,7 +111,8 @@ export const orderMetrics = {
 /**
  * Wraps a function's handler as Powertools' logMetrics does: the cold start counted once per
  * execution environment (Powertools' ColdStart, with function_name), and every metric of the
- * invocation, a whole SQS batch included, written once when it ends, however it ends.
+ * invocation, a whole SQS batch included, written once when it ends, however it ends. (Powertools
+ * writes a line early only for a metric that reaches the 100 values an EMF line may hold.)
  */
 export function publishingMetrics<Event, Result>(handler: (event: Event, context: Context) => Promise<Result>) {
   return async (event: Event, context: Context): Promise<Result> => {

@@ -28,7 +28,7 @@ export function checkStock(order: Pick<Order, 'orderId' | 'items'>, stock: Reado
     else covered.push(`product ${productId} has ${available}, needs ${qty}`);
   }
   if (shortages.length === 0) return { orderId: order.orderId, check: Check.Stock, passed: true, detail: `Stock check passed: ${covered.join('; ')}` };
-  // A missing product outweighs a short one, as at shipping: no amount of restocking saves the order.
+  // A missing product outweighs a short one, as the shipping transaction reports it.
   const reason: BusinessReason = missing ? 'no-product' : 'insufficient-stock';
   return { orderId: order.orderId, check: Check.Stock, passed: false, detail: `Stock check failed: ${shortages.join('; ')}`, reason };
 }
