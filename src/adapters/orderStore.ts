@@ -87,16 +87,19 @@ export interface Deadline {
 class TransactionContendedError extends Error {}
 
 export function orderStore(db: DynamoDBDocumentClient, tableName: string, now: () => string = () => new Date().toISOString()) {
-  /** Runs a conditional update; false when the condition did not hold. */
-  async function updateIf(command: UpdateCommand, deadline?: number): Promise<boolean> {
+  /** Runs a conditional update; what it returned (the item, when the command asks for ReturnValues), or undefined when the condition did not hold. */
+  async function updatedIf(command: UpdateCommand, deadline?: number): Promise<{ attributes?: Item } | undefined> {
     try {
-      await retryingTransactionConflicts(() => db.send(command, until(deadline)), deadline);
-      return true;
+      const { Attributes } = await retryingTransactionConflicts(() => db.send(command, until(deadline)), deadline);
+      return Attributes ? { attributes: Attributes } : {};
     } catch (error) {
-      if (isConditionFailure(error)) return false;
+      if (isConditionFailure(error)) return undefined;
       throw error;
     }
   }
+
+  /** Runs a conditional update; false when the condition did not hold. */
+  const updateIf = async (command: UpdateCommand, deadline?: number): Promise<boolean> => (await updatedIf(command, deadline)) !== undefined;
 
   /** Moves an order still in `status` (and, with `check`, still without that check's result) to REJECTED with the reason; false if it had moved on. */
   function rejectIfStill(orderId: string, status: OrderStatus, logLine: string, check?: 'creditCheck' | 'stockCheck'): Promise<boolean> {
@@ -251,8 +254,9 @@ export function orderStore(db: DynamoDBDocumentClient, tableName: string, now: (
       }
     },
 
-    rejectForFailedCheck(result: CheckResult): Promise<boolean> {
-      return updateIf(
+    /** The order as rejected (ALL_NEW costs no capacity: its createdAt times the rejection), undefined if it had moved on. */
+    async rejectForFailedCheck(result: CheckResult): Promise<Order | undefined> {
+      const rejected = await updatedIf(
         new UpdateCommand({
           TableName: tableName,
           Key: { orderId: result.orderId },
@@ -266,8 +270,10 @@ export function orderStore(db: DynamoDBDocumentClient, tableName: string, now: (
             ':now': now(),
             ':pending': OrderStatus.Pending,
           },
+          ReturnValues: 'ALL_NEW',
         }),
       );
+      return rejected?.attributes ? fromOrderItem(rejected.attributes) : undefined;
     },
 
     /** PENDING with both checks passed -> READY_TO_SHIP. The sweep index keys stay: the sweeper still looks at it when its time comes. */

@@ -9,10 +9,12 @@ export interface RetryOptions {
   /** Epoch milliseconds after which no further attempt starts: the caller must answer by then. */
   deadline?: number;
   isRetryable?: (error: unknown) => boolean;
+  /** Told of each failure that is about to be tried again. */
+  onRetry?: (error: unknown) => void;
 }
 
 export async function withRetries<T>(operation: () => Promise<T>, options: RetryOptions = {}): Promise<T> {
-  const { attempts = 5, baseDelayMs = 20, maxDelayMs = 1000, deadline = Number.POSITIVE_INFINITY, isRetryable = () => true } = options;
+  const { attempts = 5, baseDelayMs = 20, maxDelayMs = 1000, deadline = Number.POSITIVE_INFINITY, isRetryable = () => true, onRetry } = options;
   for (let attempt = 1; ; attempt++) {
     try {
       return await operation();
@@ -20,6 +22,7 @@ export async function withRetries<T>(operation: () => Promise<T>, options: Retry
       if (attempt >= attempts || !isRetryable(error)) throw error;
       const delay = Math.random() * Math.min(maxDelayMs, baseDelayMs * 2 ** attempt);
       if (Date.now() + delay >= deadline) throw error;
+      onRetry?.(error);
       await new Promise((resolve) => setTimeout(resolve, delay));
     }
   }

@@ -84,9 +84,10 @@ export function shippingLedger(db: DynamoDBDocumentClient, tables: ShippingTable
     /**
      * Ships the order, or says why it cannot; throws when it should simply be tried again. A
      * transaction that collides with another on the same item (a popular product, a customer's
-     * other orders) is retried with jittered backoff: 8 attempts, or until `deadline` when given.
+     * other orders) is retried with jittered backoff: 8 attempts, or until `deadline` when given;
+     * `onRetry` hears of each retry.
      */
-    ship(order: Order, { deadline }: { deadline?: number } = {}): Promise<ShipmentOutcome> {
+    ship(order: Order, { deadline, onRetry }: { deadline?: number; onRetry?: () => void } = {}): Promise<ShipmentOutcome> {
       return withRetries(
         async () => {
           try {
@@ -103,6 +104,7 @@ export function shippingLedger(db: DynamoDBDocumentClient, tables: ShippingTable
           maxDelayMs: 1000,
           deadline,
           isRetryable: (error) => error instanceof ShipmentContendedError,
+          onRetry,
         },
       );
     },

@@ -1,7 +1,7 @@
 // The messages that travel between the functions, and their parsers. A message that does not
 // parse is refused with an error, so that its record is retried and finally dead-lettered.
 import { toCents } from './money';
-import { Check, type CheckResult, type Order } from './order';
+import { BUSINESS_REASONS, Check, type CheckResult, type Order } from './order';
 
 export class MalformedMessageError extends Error {}
 
@@ -55,7 +55,10 @@ export function parseCheckResult(body: unknown): CheckResult {
   const check = record.check;
   if (check !== Check.Credit && check !== Check.Stock) throw new MalformedMessageError('message has no valid check');
   if (typeof record.passed !== 'boolean') throw new MalformedMessageError('message has no passed flag');
-  return { orderId: text(record, 'orderId'), check, passed: record.passed, detail: text(record, 'detail') };
+  const result: CheckResult = { orderId: text(record, 'orderId'), check, passed: record.passed, detail: text(record, 'detail') };
+  // The reason only labels the rejection's metric: a result without one (or with one this version does not know) is still applied.
+  const reason = BUSINESS_REASONS.find((known) => known === record.reason);
+  return !result.passed && reason ? { ...result, reason } : result;
 }
 
 export function parseShipmentRequest(body: unknown): ShipmentRequest {

@@ -71,6 +71,12 @@ export type Check = (typeof Check)[keyof typeof Check];
 
 export const checkAttribute = (check: Check): 'creditCheck' | 'stockCheck' => (check === Check.Credit ? 'creditCheck' : 'stockCheck');
 
+/** The business reasons an order is rejected for: what a check or the shipping transaction finds. */
+export type BusinessReason = 'no-account' | 'insufficient-credit' | 'insufficient-stock' | 'no-product';
+export const BUSINESS_REASONS: readonly BusinessReason[] = ['no-account', 'insufficient-credit', 'insufficient-stock', 'no-product'];
+/** Why an order was rejected: a business reason, or one of its messages failed every delivery. */
+export type RejectionReason = BusinessReason | 'dead-lettered';
+
 /** What a checker reports to the order-update queue. */
 export interface CheckResult {
   orderId: string;
@@ -78,6 +84,8 @@ export interface CheckResult {
   passed: boolean;
   /** The log line to append to the order, e.g. `Credit check passed: balance 1000.00 covers 187.78`. */
   detail: string;
+  /** Why a failed check failed (absent from results sent before results carried it). */
+  reason?: BusinessReason;
 }
 
 export const READY_TO_SHIP_LOG = 'Ready to ship: credit and stock checks passed';

@@ -5,6 +5,7 @@ import { sqs } from '../adapters/clients/sqs';
 import { checkResultQueue } from '../adapters/workQueues';
 import { requiredEnv } from '../config';
 import { parseOrderPlaced } from '../domain/messages';
+import { orderMetrics } from '../metrics';
 import { sqsConsumer } from '../sqs/consumer';
 import { runCreditCheck } from '../usecases/checkOrder';
 
@@ -16,5 +17,6 @@ export const handler = sqsConsumer(parseOrderPlaced, async (order) => {
     creditOf: async (customerId) => (await accounts.get(customerId))?.balance,
     report: results.report,
   });
+  orderMetrics.checked(result.check, result.passed);
   return result.passed ? 'credit-passed' : 'credit-failed';
 });

@@ -14,6 +14,7 @@ import { requiredEnv } from '../config';
 import { apiHandler, type ApiRequest } from '../http/apiHandler';
 import { notFound } from '../http/errors';
 import { location } from '../http/location';
+import { orderMetrics } from '../metrics';
 import { logger } from '../observability';
 import { OrdersNotStoredError, placeOrders } from '../usecases/placeOrders';
 
@@ -69,6 +70,8 @@ async function place(request: PlacementRequest, context: Context): Promise<Order
       { deadlineSeconds, replyBy },
     );
     for (const order of placement.orders) logger.info(placement.replayed ? 'order placed earlier by the same request' : 'order placed', { orderId: order.orderId, customerId: order.customerId });
+    orderMetrics.placed(placement.orders.length, { replayed: placement.replayed });
+    orderMetrics.unannounced(placement.unannounced.length);
     if (placement.unannounced.length > 0) {
       logger.warn('orders stored but not announced; the sweeper will announce them', {
         orderIds: placement.unannounced.map((order) => order.orderId),
@@ -118,7 +121,10 @@ const placeOnce = makeIdempotent(
 async function placeWithKey(request: PlacementRequest, context: Context): Promise<OrderView[]> {
   const attempt: Attempt = { ran: false };
   try {
-    return await placeOnce(request, context, attempt);
+    const placed = await placeOnce(request, context, attempt);
+    // Powertools answered from the request's idempotency record: the first answer, again.
+    if (!attempt.ran) orderMetrics.placed(placed.length, { replayed: true });
+    return placed;
   } catch (error) {
     if (attempt.result) {
       logger.warn('orders placed, but their idempotency record could not be saved; a retry finds them by their ids', { error: error as Error });

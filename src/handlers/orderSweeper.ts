@@ -11,6 +11,7 @@ import { orderStore } from '../adapters/orderStore';
 import { shipmentQueue } from '../adapters/workQueues';
 import { requiredEnv } from '../config';
 import { DeadLetterSource } from '../domain/sweep';
+import { orderMetrics, publishingMetrics } from '../metrics';
 import { logger } from '../observability';
 import { rejectDeadLettered, sweepDueOrders, type DeadLetterSourceQueue } from '../usecases/sweepOrders';
 
@@ -42,18 +43,28 @@ export interface SweepSummary {
   unfinished: boolean;
 }
 
-export const handler = async (_event: ScheduledEvent | Record<string, never>, context: Context): Promise<SweepSummary> => {
+export const handler = publishingMetrics(async (_event: ScheduledEvent | Record<string, never>, context: Context): Promise<SweepSummary> => {
   logger.addContext(context);
   const stopBy = Date.now() + context.getRemainingTimeInMillis() - STOP_MARGIN_MS;
 
   const dead = await rejectDeadLettered(deadLetterQueues, orders, { deliveries });
-  for (const { orderId, messageId, queue } of dead.rejected) logger.warn('order rejected: one of its messages was dead-lettered', { orderId, messageId, queue });
+  for (const { orderId, messageId, queue, createdAt } of dead.rejected) {
+    logger.warn('order rejected: one of its messages was dead-lettered', { orderId, messageId, queue });
+    orderMetrics.rejected('dead-lettered', { createdAt });
+  }
   if (dead.namingNoOrder.length > 0) logger.warn('dead letters that name no order, left alone', { deadLetters: dead.namingNoOrder });
 
   const sweep = await sweepDueOrders({ ...orders, ...shipments, announceOrders: events.announceOrders }, { now: new Date(), deadlineSeconds, stopBy });
   for (const { orderId, effect } of sweep.moved) logger.info('open order moved on', { orderId, effect });
   for (const { orderId, error } of sweep.failed) logger.error('open order could not be moved on; the next run tries again', { orderId, error: error as Error });
   if (sweep.unfinished) logger.warn('the sweep ran out of time; the next run carries on');
+  orderMetrics.swept({
+    movedOn: sweep.moved.map(({ effect }) => effect),
+    notMovedOn: sweep.failed.length,
+    outOfTime: sweep.unfinished,
+    deadLettersSeen: dead.rejected.length + dead.namingNoOrder.length + dead.overtaken,
+    deadLettersNamingNoOrder: dead.namingNoOrder.length,
+  });
 
   const count = (effect: string) => sweep.moved.filter((moved) => moved.effect === effect).length;
   return {
@@ -65,4 +76,4 @@ export const handler = async (_event: ScheduledEvent | Record<string, never>, co
     failed: sweep.failed.length,
     unfinished: sweep.unfinished,
   };
-};
+});

@@ -4,6 +4,7 @@ import { orderStore } from '../adapters/orderStore';
 import { shippingLedger } from '../adapters/shippingLedger';
 import { requiredEnv } from '../config';
 import { parseShipmentRequest } from '../domain/messages';
+import { orderMetrics } from '../metrics';
 import { sqsConsumer } from '../sqs/consumer';
 import { shipOrder } from '../usecases/shipOrder';
 
@@ -21,6 +22,11 @@ const ledger = shippingLedger(dynamo, {
 // (and, after MaxReceiveCount, to the dead letters).
 export const handler = sqsConsumer(
   parseShipmentRequest,
-  ({ orderId }, _log, { deadline }) => shipOrder(orderId, { ...orders, ship: (order) => ledger.ship(order, { deadline }) }),
+  async ({ orderId }, _log, { deadline }) => {
+    const shipment = await shipOrder(orderId, { ...orders, ship: (order) => ledger.ship(order, { deadline, onRetry: orderMetrics.shippingTransactionRetried }) });
+    if (shipment.effect === 'shipped') orderMetrics.shipped(shipment.order);
+    if (shipment.effect === 'rejected') orderMetrics.rejected(shipment.reason, shipment.order);
+    return shipment.effect;
+  },
   { oneAtATime: true },
 );

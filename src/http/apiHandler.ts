@@ -1,9 +1,10 @@
 // Everything the three API functions share: routing by the contract, body limits, JSON parsing,
-// validation against swagger.yaml, the JSON response and the error mapping. Handlers supply only
-// one function per operationId.
+// validation against swagger.yaml, the JSON response, the error mapping and writing the request's
+// metrics. Handlers supply only one function per operationId.
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { InvalidRequestError, type FieldError } from '../domain/orderRequest';
+import { publishingMetrics } from '../metrics';
 import { allowedMethods, operationContract } from './contract';
 import { HttpError, toErrorResponse } from './errors';
 import { parseExactJson } from './exactJson';
@@ -36,7 +37,7 @@ export interface ApiResult {
 export type Operation = (request: ApiRequest<any>) => Promise<ApiResult>;
 
 export function apiHandler(operations: Record<string, Operation>, logger: Logger) {
-  return async (event: APIGatewayProxyEvent, context: Context): Promise<APIGatewayProxyResult> => {
+  return publishingMetrics(async (event: APIGatewayProxyEvent, context: Context): Promise<APIGatewayProxyResult> => {
     logger.addContext(context);
     try {
       const result = await route(event, context, operations);
@@ -47,7 +48,7 @@ export function apiHandler(operations: Record<string, Operation>, logger: Logger
       else logger.info('request refused', { statusCode: response.statusCode, reason: response.body.message });
       return json(response.statusCode, response.body, response.headers);
     }
-  };
+  });
 }
 
 async function route(event: APIGatewayProxyEvent, context: Context, operations: Record<string, Operation>): Promise<ApiResult> {

@@ -1,10 +1,11 @@
 // Every queue consumer: records are handled one by one (in parallel unless the consumer asks for
-// one at a time), a record that throws is reported as a batch item failure and retried alone, and
-// each log line carries the orderId.
+// one at a time), a record that throws is reported as a batch item failure and retried alone, each
+// log line carries the orderId, and the batch's metrics are written once, when it is done.
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { MalformedMessageError } from '../domain/messages';
+import { orderMetrics, publishingMetrics } from '../metrics';
 import { logger } from '../observability';
 
 /** Time kept back from the invocation's timeout for reporting the batch's outcome. */
@@ -46,8 +47,13 @@ export function sqsConsumer<Message extends { orderId: string }>(
     }
   }
 
-  return async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
+  return publishingMetrics(async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
     logger.addContext(context);
-    return processPartialResponse(event, (record: SQSRecord) => handleRecord(record, context), processor, { context, processInParallel: !oneAtATime });
-  };
+    const handleCounted = (record: SQSRecord) =>
+      handleRecord(record, context).catch((error: unknown) => {
+        orderMetrics.messageFailed();
+        throw error;
+      });
+    return processPartialResponse(event, handleCounted, processor, { context, processInParallel: !oneAtATime });
+  });
 }

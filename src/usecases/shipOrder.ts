@@ -1,4 +1,4 @@
-import { OrderStatus, type Order } from '../domain/order';
+import { OrderStatus, type BusinessReason, type Order } from '../domain/order';
 import { rejectionLog, type ShipmentOutcome } from '../domain/shipping';
 
 export interface ShippingPorts {
@@ -9,13 +9,14 @@ export interface ShippingPorts {
   rejectAtShipping(orderId: string, logLine: string): Promise<boolean>;
 }
 
-export type ShippingEffect = 'shipped' | 'rejected' | 'ignored';
+/** What shipping did; a final state comes with the order as it was read before it. */
+export type ShippingResult = { effect: 'shipped'; order: Order } | { effect: 'rejected'; order: Order; reason: BusinessReason } | { effect: 'ignored' };
 
-export async function shipOrder(orderId: string, ports: ShippingPorts): Promise<ShippingEffect> {
+export async function shipOrder(orderId: string, ports: ShippingPorts): Promise<ShippingResult> {
   const order = await ports.getOrder(orderId);
-  if (order === undefined || order.status !== OrderStatus.ReadyToShip) return 'ignored';
+  if (order === undefined || order.status !== OrderStatus.ReadyToShip) return { effect: 'ignored' };
   const outcome = await ports.ship(order);
-  if (outcome.shipped) return 'shipped';
-  if ('alreadyFinal' in outcome) return 'ignored';
-  return (await ports.rejectAtShipping(orderId, rejectionLog(outcome.refusal))) ? 'rejected' : 'ignored';
+  if (outcome.shipped) return { effect: 'shipped', order };
+  if ('alreadyFinal' in outcome) return { effect: 'ignored' };
+  return (await ports.rejectAtShipping(orderId, rejectionLog(outcome.refusal))) ? { effect: 'rejected', order, reason: outcome.refusal.reason } : { effect: 'ignored' };
 }

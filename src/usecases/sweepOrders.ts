@@ -41,7 +41,8 @@ export interface DeadLetterPorts {
 }
 
 export interface DeadLetterReport {
-  rejected: { orderId: string; messageId: string; queue: string }[];
+  /** With each order's createdAt, which times its rejection. */
+  rejected: { orderId: string; messageId: string; queue: string; createdAt: string }[];
   /** Dead letters that name no order (malformed, or an id no order has): left alone. */
   namingNoOrder: { messageId: string; queue: string }[];
   /** Dead letters whose order has moved on since (redriven, announced again, or final). */
@@ -71,7 +72,7 @@ export async function rejectDeadLettered(queues: DeadLetterSourceQueue[], ports:
       report.overtaken++;
     } else if (await ports.rejectForDeadLetter(subject, deadLetterRejectionLog(queue.source, subject, deliveries, queue.name))) {
       rejected.add(subject.orderId);
-      report.rejected.push({ orderId: subject.orderId, messageId: letter.messageId, queue: queue.name });
+      report.rejected.push({ orderId: subject.orderId, messageId: letter.messageId, queue: queue.name, createdAt: order.createdAt });
     } else {
       report.overtaken++;
     }

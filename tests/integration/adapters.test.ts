@@ -122,9 +122,16 @@ describe('order store', () => {
     expect(await Promise.all([orders.markReadyToShip(order.orderId), orders.markReadyToShip(order.orderId)])).toEqual(expect.arrayContaining([true, false]));
   });
 
+  it('rejects a PENDING order for a failed check and hands the order back as rejected', async () => {
+    const order = await stored(newOne());
+    const rejected = await orders.rejectForFailedCheck({ orderId: order.orderId, check: 'STOCK', passed: false, detail: 'Stock check failed' });
+    expect(rejected).toMatchObject({ orderId: order.orderId, status: 'REJECTED', stockCheck: 'FAILED', createdAt: order.createdAt });
+    expect(rejected?.logs.at(-1)).toBe('Stock check failed');
+  });
+
   it('does not reject an order that has moved on', async () => {
     const order = await readyOrder('c', [{ productId: 'p', qty: 1 }], 1);
-    expect(await orders.rejectForFailedCheck({ orderId: order.orderId, check: 'CREDIT', passed: false, detail: 'late' })).toBe(false);
+    expect(await orders.rejectForFailedCheck({ orderId: order.orderId, check: 'CREDIT', passed: false, detail: 'late' })).toBeUndefined();
     expect((await orders.getOrder(order.orderId))?.status).toBe('READY_TO_SHIP');
   });
 

@@ -4,6 +4,9 @@ Object.assign(process.env, {
   AWS_ACCESS_KEY_ID: 'unit',
   AWS_SECRET_ACCESS_KEY: 'unit',
   POWERTOOLS_LOG_LEVEL: 'SILENT',
+  // Quiet, like the logs; tests of the metrics turn them on (tests/support/emf.ts).
+  POWERTOOLS_METRICS_DISABLED: 'true',
+  POWERTOOLS_METRICS_NAMESPACE: 'order-capture',
   ORDER_TABLE_NAME: 'orders',
   ACCOUNT_TABLE_NAME: 'accounts',
   STOCK_TABLE_NAME: 'stock',

@@ -22,6 +22,12 @@ describe('retrying an operation that failed for a passing reason', () => {
     await expect(withRetries(operation, { attempts: 3, baseDelayMs: 1 })).rejects.toThrow('failure 3');
   });
 
+  it('tells onRetry of each failure it tries again, not of the one it gives up on', async () => {
+    const retried: string[] = [];
+    await expect(withRetries(failingTimes(5), { attempts: 3, baseDelayMs: 1, onRetry: (error) => retried.push((error as Error).message) })).rejects.toThrow('failure 3');
+    expect(retried).toEqual(['failure 1', 'failure 2']);
+  });
+
   it('does not retry an error that is not retryable', async () => {
     const operation = failingTimes(5);
     await expect(withRetries(operation, { baseDelayMs: 1, isRetryable: () => false })).rejects.toThrow('failure 1');

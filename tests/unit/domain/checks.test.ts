@@ -17,11 +17,11 @@ describe('credit check', () => {
   });
 
   it('fails when the balance is short by a cent', () => {
-    expect(checkCredit(order, 18777)).toMatchObject({ passed: false, detail: 'Credit check failed: balance 187.77 does not cover 187.78' });
+    expect(checkCredit(order, 18777)).toMatchObject({ passed: false, reason: 'insufficient-credit', detail: 'Credit check failed: balance 187.77 does not cover 187.78' });
   });
 
   it('fails when the customer has no account', () => {
-    expect(checkCredit(order, undefined)).toMatchObject({ passed: false, detail: 'Credit check failed: customer aaa789 has no account' });
+    expect(checkCredit(order, undefined)).toMatchObject({ passed: false, reason: 'no-account', detail: 'Credit check failed: customer aaa789 has no account' });
   });
 });
 
@@ -35,5 +35,11 @@ describe('stock check', () => {
   it('names each product that is short or missing', () => {
     const result = checkStock(order, new Map([['456', 0]]));
     expect(result).toMatchObject({ passed: false, detail: 'Stock check failed: product 456 has 0, needs 1; product 789 does not exist' });
+  });
+
+  it('gives a missing product as the reason over a short one, as shipping does', () => {
+    expect(checkStock(order, new Map([['456', 0]])).reason).toBe('no-product');
+    expect(checkStock(order, new Map([['456', 0], ['789', 100]])).reason).toBe('insufficient-stock');
+    expect(checkStock(order, new Map([['456', 1], ['789', 2]])).reason).toBeUndefined();
   });
 });

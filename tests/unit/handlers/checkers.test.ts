@@ -29,13 +29,13 @@ describe('BalanceCheckerFunction', () => {
   it('reports a failed check when the customer has no account', async () => {
     db.on(GetCommand).resolves({});
     await balanceChecker(sqsEvent(orderPlaced()), lambdaContext());
-    expect(reported()[0]).toMatchObject({ passed: false, detail: 'Credit check failed: customer aaa789 has no account' });
+    expect(reported()[0]).toMatchObject({ passed: false, reason: 'no-account', detail: 'Credit check failed: customer aaa789 has no account' });
   });
 
   it('reports a failed check when the balance is short', async () => {
     db.on(GetCommand).resolves({ Item: { customerId: 'aaa789', balance: NumberValue.from('187.77'), updatedAt: 't' } });
     await balanceChecker(sqsEvent(orderPlaced()), lambdaContext());
-    expect(reported()[0]).toMatchObject({ passed: false, detail: 'Credit check failed: balance 187.77 does not cover 187.78' });
+    expect(reported()[0]).toMatchObject({ passed: false, reason: 'insufficient-credit', detail: 'Credit check failed: balance 187.77 does not cover 187.78' });
   });
 
   it('reports only the malformed record of a batch as failed', async () => {

@@ -26,8 +26,9 @@ function ports(order: Order | undefined, outcome: ShipmentOutcome) {
 
 describe('shipping an order', () => {
   it('ships a READY_TO_SHIP order', async () => {
-    const { value, rejections } = ports(readyOrder(), { shipped: true });
-    expect(await shipOrder('o-1', value)).toBe('shipped');
+    const order = readyOrder();
+    const { value, rejections } = ports(order, { shipped: true });
+    expect(await shipOrder('o-1', value)).toEqual({ effect: 'shipped', order });
     expect(rejections).toEqual([]);
   });
 
@@ -37,26 +38,27 @@ describe('shipping an order', () => {
     [{ reason: 'no-account' }, 'Rejected at shipping: customer has no account'],
     [{ reason: 'no-product', productIds: ['456'] }, 'Rejected at shipping: product 456 does not exist'],
   ])('rejects the order when the transaction finds %o', async (refusal, line) => {
-    const { value, rejections } = ports(readyOrder(), { shipped: false, refusal });
-    expect(await shipOrder('o-1', value)).toBe('rejected');
+    const order = readyOrder();
+    const { value, rejections } = ports(order, { shipped: false, refusal });
+    expect(await shipOrder('o-1', value)).toEqual({ effect: 'rejected', order, reason: refusal.reason });
     expect(rejections).toEqual([line]);
   });
 
   it('does nothing when the order already moved on', async () => {
     const { value, rejections } = ports(readyOrder(), { shipped: false, alreadyFinal: true });
-    expect(await shipOrder('o-1', value)).toBe('ignored');
+    expect(await shipOrder('o-1', value)).toEqual({ effect: 'ignored' });
     expect(rejections).toEqual([]);
   });
 
   it.each([OrderStatus.Pending, OrderStatus.Shipped, OrderStatus.Rejected])('does not try to ship an order that is %s', async (status) => {
     const { value, shipped } = ports({ ...readyOrder(), status }, { shipped: true });
-    expect(await shipOrder('o-1', value)).toBe('ignored');
+    expect(await shipOrder('o-1', value)).toEqual({ effect: 'ignored' });
     expect(shipped).toEqual([]);
   });
 
   it('ignores a shipment request for an unknown order', async () => {
     const { value, shipped } = ports(undefined, { shipped: true });
-    expect(await shipOrder('o-1', value)).toBe('ignored');
+    expect(await shipOrder('o-1', value)).toEqual({ effect: 'ignored' });
     expect(shipped).toEqual([]);
   });
 });

@@ -44,7 +44,7 @@ describe('rejecting the orders that dead letters hold up', () => {
     const { value, rejections } = ports([order('o-1')]);
     const report = await rejectDeadLettered([queue(DeadLetterSource.CreditCheck, 'BalanceCheckerDeadLetterQueue', [placed('o-1')])], value, { deliveries: 5 });
     expect(rejections).toEqual([{ orderId: 'o-1', line: 'Rejected: its credit check failed 5 times and its message was dead-lettered (BalanceCheckerDeadLetterQueue)' }]);
-    expect(report.rejected).toEqual([{ orderId: 'o-1', messageId: 'BalanceCheckerDeadLetterQueue-0', queue: 'BalanceCheckerDeadLetterQueue' }]);
+    expect(report.rejected).toEqual([{ orderId: 'o-1', messageId: 'BalanceCheckerDeadLetterQueue-0', queue: 'BalanceCheckerDeadLetterQueue', createdAt: ago(600) }]);
   });
 
   it('rejects a READY_TO_SHIP order whose shipment request was dead-lettered, at shipping', async () => {
