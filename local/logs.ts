@@ -1,6 +1,7 @@
 // Makes the functions' structured (Powertools JSON) log lines readable in a terminal, each
 // prefixed with the function's logical id, and gives the runtime's own messages the same shape.
 import { format } from 'node:util';
+import { emfData } from './console/emf';
 
 export type LogSink = (source: string, line: string, stream?: 'stdout' | 'stderr') => void;
 
@@ -30,9 +31,24 @@ function prefix(source: string, colour: boolean): string {
 
 const scalar = (value: unknown): string => (typeof value === 'string' ? (/\s/.test(value) ? JSON.stringify(value) : value) : JSON.stringify(value));
 
+/** An EMF line (Powertools Metrics) -> `METRICS Name=value[,value] Unit ... (dimension=value ...)`, one part per dimension set. */
+function readableMetrics(line: string): string | undefined {
+  const data = emfData(line);
+  if (data.length === 0) return undefined;
+  const bySet = new Map<string, string[]>();
+  for (const datum of data) {
+    const dimensions = Object.entries(datum.dimensions).map(([key, value]) => `${key}=${scalar(value)}`).join(' ');
+    const unit = datum.unit === 'None' || datum.unit === 'Count' ? '' : ` ${datum.unit}`;
+    (bySet.get(dimensions) ?? bySet.set(dimensions, []).get(dimensions))?.push(`${datum.name}=${datum.values.join(',')}${unit}`);
+  }
+  return `METRICS ${[...bySet].map(([dimensions, metrics]) => `${metrics.join(' ')}${dimensions ? ` (${dimensions})` : ''}`).join('; ')}`;
+}
+
 /** One JSON log record -> `LEVEL message key=value ...`, an error's stack on the lines after; other text unchanged. */
 export function readableLine(line: string): string {
   if (!line.startsWith('{')) return line;
+  const metrics = readableMetrics(line);
+  if (metrics) return metrics;
   let record: Record<string, unknown>;
   try {
     record = JSON.parse(line) as Record<string, unknown>;

@@ -16,4 +16,14 @@ describe('readableLine', () => {
     expect(readableLine('{"not":"a log record"}')).toBe('{"not":"a log record"}');
     expect(readableLine('{broken')).toBe('{broken');
   });
+
+  it('shows an EMF metrics line as its metrics, grouped by dimension set', () => {
+    const line = JSON.stringify({
+      _aws: { Timestamp: 1, CloudWatchMetrics: [{ Namespace: 'ns', Dimensions: [['service']], Metrics: [{ Name: 'OrdersPlaced', Unit: 'Count' }, { Name: 'TimeToFinalState', Unit: 'Milliseconds' }] }] },
+      service: 'order-api',
+      OrdersPlaced: 2,
+      TimeToFinalState: [120, 80],
+    });
+    expect(readableLine(line)).toBe('METRICS OrdersPlaced=2 TimeToFinalState=120,80 Milliseconds (service=order-api)');
+  });
 });
