@@ -98,11 +98,8 @@ function keywordValue(schema: object, keywordLocation: string): unknown {
   return node;
 }
 
-/** Patterns whose refusal is worth saying in words: customer and product ids, If-Match. */
-const PATTERN_RULES = new Map<unknown, string>([
-  ['^[A-Za-z0-9_-]+$', 'may contain only letters, digits, - and _'],
-  [(openApi.components.parameters.IfMatch?.schema as { pattern?: string } | undefined)?.pattern, 'must be * or one or more quoted ETags, e.g. "3"'],
-]);
+/** Patterns whose refusal is worth saying in words: customer and product ids. */
+const PATTERN_RULES = new Map<unknown, string>([['^[A-Za-z0-9_-]+$', 'may contain only letters, digits, - and _']]);
 
 const TYPE_NAMES: Record<string, string> = { integer: 'an integer', number: 'a number', string: 'a string', object: 'an object', array: 'an array', boolean: 'true or false' };
 

@@ -133,9 +133,9 @@ describe.each([
     expect(response).toMatchObject({ statusCode: 412, json: { message: expect.stringContaining('does not exist') } });
   });
 
-  it('refuses an If-Match that is not * or quoted tags with 400, writing nothing', async () => {
+  it('answers an If-Match that is not * or quoted tags with 412, saying the form that matches, writing nothing', async () => {
     const response = await post('7');
-    expect(response).toMatchObject({ statusCode: 400, json: { errors: [{ path: 'If-Match', message: 'must be * or one or more quoted ETags, e.g. "3"' }] } });
+    expect(response).toMatchObject({ statusCode: 412, json: { message: expect.stringContaining('quotes included (e.g. "3")') } });
     expect(updates()).toHaveLength(0);
   });
 
