@@ -91,7 +91,7 @@ export async function buildFunctions(template: Template, buildDir: string = join
 }
 
 /** Bundles one of the runtime's own TypeScript modules to CommonJS, for a worker thread or require(). */
-export async function buildRuntimeModule(entry: string, outfile: string, options: Pick<BuildOptions, 'loader' | 'external'> = {}): Promise<string> {
-  await build({ entryPoints: [entry], outfile, bundle: true, platform: 'node', format: 'cjs', target: 'node22', sourcemap: 'inline', logLevel: 'silent', packages: 'external', ...options });
+export async function buildRuntimeModule(entry: string, outfile: string): Promise<string> {
+  await build({ entryPoints: [entry], outfile, bundle: true, platform: 'node', format: 'cjs', target: 'node22', sourcemap: 'inline', logLevel: 'silent', packages: 'external' });
   return outfile;
 }

@@ -56,7 +56,6 @@ describe('esbuildOptions', () => {
       format: 'cjs',
       outdir: '/out',
       external: ['@aws-sdk/*'],
-      loader: { '.yaml': 'text' },
       minify: true,
       sourcemap: true,
       target: ['es2023'],
