@@ -55,9 +55,10 @@ describe('esbuildOptions', () => {
       platform: 'node',
       format: 'cjs',
       outdir: '/out',
-      external: ['@aws-sdk/*'],
+      external: [],
+      mainFields: ['module', 'main'],
       minify: true,
-      sourcemap: true,
+      sourcemap: false,
       target: ['es2023'],
     });
   });
