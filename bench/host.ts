@@ -68,10 +68,12 @@ function statFields(file: string): string[] | undefined {
   }
 }
 
-/** utime + stime of a /proc stat file, in seconds. */
-function cpuSeconds(statFile: string): number {
+/** utime + stime of a /proc stat file, in seconds; with `reaped`, also those of the children it has waited for. */
+export function cpuSeconds(statFile: string, reaped = false): number {
   const fields = statFields(statFile);
-  return fields ? (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND : 0;
+  if (!fields) return 0;
+  const own = Number(fields[11]) + Number(fields[12]);
+  return (reaped ? own + Number(fields[13]) + Number(fields[14]) : own) / TICKS_PER_SECOND;
 }
 
 const commandLine = (pid: number): string | undefined => {

@@ -9,7 +9,7 @@
 //   --burst N           orders in the burst (0: none)
 //   --rounds N          fresh processes per cold start variant
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join, resolve as resolvePath } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -19,7 +19,7 @@ import { awsScaleModel, TARGET_HOT_PRODUCT_ORDERS_PER_SECOND, TARGET_SPREAD_ORDE
 import { bestOf, emulatorCeiling, measureEmulatorCapacity, type EmulatorCapacity } from './capacity';
 import { measureColdStart, TARGET_BUNDLE_KB, TARGET_INIT_RATIO, type ColdStartResult } from './coldStart';
 import { callLatencies, measuredDesignCost, originalDesignCost, repriceDynamo, type Architecture, type FunctionConfig } from './cost';
-import { descendants, launchStack, startScriptFile, type CpuSample, type ProcessMemory, type Stack } from './host';
+import { cpuSeconds, descendants, launchStack, startScriptFile, type CpuSample, type ProcessMemory, type Stack } from './host';
 import { burstLoad, orderFactory, seed, steadyLoad, type StepResult, type Target } from './load';
 import type { Drained } from './observed';
 import { PRICES, PRICES_BEFORE_2024_11 } from './prices';
@@ -347,16 +347,7 @@ function targets(results: Omit<BenchResults, 'targets'>): TargetCheck[] {
 
 /** CPU seconds of this process, its reaped children and its live descendants (the stack, the probes, DynamoDB Local). */
 function ownCpuSeconds(): number {
-  const seconds = (file: string, fields: number[]) => {
-    try {
-      const stat = readFileSync(file, 'utf8');
-      const values = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      return fields.reduce((total, index) => total + Number(values[index] ?? 0), 0) / 100;
-    } catch {
-      return 0;
-    }
-  };
-  return seconds('/proc/self/stat', [11, 12, 13, 14]) + descendants(process.pid).reduce((total, pid) => total + seconds(`/proc/${pid}/stat`, [11, 12]), 0);
+  return cpuSeconds('/proc/self/stat', true) + descendants(process.pid).reduce((total, pid) => total + cpuSeconds(`/proc/${pid}/stat`), 0);
 }
 
 async function main(): Promise<void> {
