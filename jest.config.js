@@ -1,10 +1,7 @@
 // Unit tests mock the AWS SDK; integration tests run against DynamoDB Local and fauxqs, which
 // their global setup starts once per run.
-const transform = {
-  '^.+\\.ts$': ['ts-jest', { diagnostics: false }],
-  '^.+\\.yaml$': '<rootDir>/tests/support/textTransform.js',
-};
-const common = { testEnvironment: 'node', transform, moduleFileExtensions: ['ts', 'js', 'json', 'yaml'] };
+const transform = { '^.+\\.ts$': ['ts-jest', { diagnostics: false }] };
+const common = { testEnvironment: 'node', transform, moduleFileExtensions: ['ts', 'js', 'json'] };
 
 /** @type {import('jest').Config} */
 module.exports = {

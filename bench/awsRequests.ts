@@ -1,9 +1,12 @@
-// Counts the AWS requests a client makes, as AWS would bill them: one per HTTP attempt (retries
+// Counts the AWS requests a thread makes, as AWS would bill them: one per HTTP attempt (retries
 // included), with the DynamoDB capacity each one consumed as DynamoDB itself reports it (for a
 // write transaction, no less than AWS's 2 WRU an item, which DynamoDB Local under-reports), and
-// the 64 KB chunks SQS and SNS bill. The middleware only observes, except that it asks DynamoDB to
-// return ConsumedCapacity, which changes nothing else about a request.
-import type { MiddlewareStack } from '@smithy/types';
+// the 64 KB chunks SQS and SNS bill. It watches node:http, which the AWS SDK's HTTP handler sends
+// every attempt through, so it counts the same whether a function bundles the SDK or not. It only
+// observes, except that it asks DynamoDB to return ConsumedCapacity, which changes nothing else
+// about a request.
+import type http from 'node:http';
+import { wireCallOf } from '../local/awsProxy';
 
 export interface CallStats {
   /** HTTP requests sent, each retry included. */
@@ -76,7 +79,7 @@ export function mergeTally(into: Tally, from: Tally): Tally {
   return into;
 }
 
-/** What one HTTP attempt was, as the middleware saw it. */
+/** What one HTTP attempt was, as node:http carried it. */
 export interface Observation {
   service: string;
   operation: string;
@@ -199,58 +202,115 @@ export class RequestLog {
   }
 }
 
-interface Context {
-  clientName?: string;
-  commandName?: string;
+type HttpModule = typeof http;
+type ResponseListener = (response: http.IncomingMessage) => void;
+
+const SERVICE_NAMES = { dynamodb: 'DynamoDB', sqs: 'SQS', sns: 'SNS' } as const;
+
+/** A query-protocol form as the JSON protocols' input: `Entries.member.2.Id=x` -> `{ Entries: [.., { Id: 'x' }] }` (one level deep, enough to count entries). */
+export function queryInput(form: URLSearchParams): Record<string, unknown> {
+  const input: Record<string, unknown> = {};
+  for (const [name, value] of form) {
+    const member = /^([^.]+)\.member\.(\d+)\.(.+)$/.exec(name);
+    if (!member) {
+      input[name] = value;
+      continue;
+    }
+    const [, list = '', index = '1', field = ''] = member;
+    const entries = (input[list] ??= []) as Record<string, string>[];
+    (entries[Number(index) - 1] ??= {})[field] = value;
+  }
+  return input;
 }
 
-type Args = { input: Record<string, unknown>; request?: { body?: unknown } };
+/** The error's name as the SDK reports it: a JSON `__type` after its namespace, or a query-protocol `<Code>`. */
+function errorNameOf(body: string): string {
+  try {
+    const type = (JSON.parse(body) as { __type?: string }).__type;
+    if (type) return type.slice(type.lastIndexOf('#') + 1);
+  } catch {
+    // Not JSON: the query protocol's XML.
+  }
+  return /<Code>([^<]+)<\/Code>/.exec(body)?.[1] ?? 'UnknownError';
+}
 
-const bodyBytes = (body: unknown): number =>
-  typeof body === 'string' ? Buffer.byteLength(body) : body instanceof Uint8Array ? body.byteLength : 0;
-
-export const COUNTER_NAME = 'benchRequestCounter';
-const CAPACITY_NAME = 'benchReturnConsumedCapacity';
+const bufferOf = (chunk: unknown, encoding?: BufferEncoding): Buffer | undefined =>
+  typeof chunk === 'string' ? Buffer.from(chunk, encoding) : chunk instanceof Uint8Array ? Buffer.from(chunk) : undefined;
 
 /**
- * Adds the counting to a client's middleware stack, once (a DynamoDB document client shares its
- * inner client's stack). `scope` names who is calling at the time of each request.
+ * Hands every AWS call this thread sends through `http.request` from now on to `observe`, once its
+ * answer has arrived. Must run before the first AWS call: the SDK keeps `http.request` once it has
+ * looked it up.
  */
-export function countRequests<Input extends object, Output extends object>(clientStack: MiddlewareStack<Input, Output>, log: RequestLog, scope: () => string): void {
-  // Only the request's input and output are read, which every client has whatever its types.
-  const stack = clientStack as unknown as MiddlewareStack<object, object>;
-  if (stack.identify().some((entry) => entry.startsWith(COUNTER_NAME))) return;
-  stack.add(
-    (next, context: Context) => async (args) => {
-      const { input } = args as unknown as Args;
-      if (context.clientName === 'DynamoDBClient' && CAPACITY_OPERATIONS.has((context.commandName ?? '').replace(/Command$/, '')) && input.ReturnConsumedCapacity === undefined) {
-        // INDEXES: the total, and what of it went to secondary indexes.
-        return next({ ...args, input: { ...input, ReturnConsumedCapacity: 'INDEXES' } } as typeof args);
-      }
-      return next(args);
-    },
-    { step: 'initialize', priority: 'low', name: CAPACITY_NAME },
-  );
-  // In the deserialize step, inside the retry loop: every HTTP attempt passes here once.
-  stack.add(
-    (next, context: Context) => async (args) => {
-      const { input, request } = args as unknown as Args;
-      const base = {
-        service: (context.clientName ?? 'Unknown').replace(/Client$/, ''),
-        operation: (context.commandName ?? 'Unknown').replace(/Command$/, ''),
-        requestBytes: bodyBytes(request?.body),
-        input,
+export function observeAwsCalls(httpModule: HttpModule, observe: (observation: Observation) => void): void {
+  const request = httpModule.request as (...args: unknown[]) => http.ClientRequest;
+  httpModule.request = function countedRequest(this: unknown, ...args: unknown[]) {
+    const started = performance.now();
+    const written: Buffer[] = [];
+    let observed: Omit<Observation, 'latencyMs'> | undefined;
+    let json = false;
+    const settle = (result: { output?: Record<string, unknown>; errorName?: string }) => {
+      if (!observed) return;
+      const observation = observed;
+      observed = undefined;
+      observe({ ...observation, latencyMs: performance.now() - started, ...result });
+    };
+    // Body chunks reach the response through push(), whoever reads it and however.
+    const watch: ResponseListener = (response) => {
+      const received: Buffer[] = [];
+      const push = response.push;
+      response.push = function (chunk: unknown, encoding?: BufferEncoding) {
+        if (chunk !== null) {
+          const buffer = bufferOf(chunk, encoding);
+          if (buffer) received.push(buffer);
+        } else if (observed) {
+          const body = Buffer.concat(received).toString('utf8');
+          if ((response.statusCode ?? 0) >= 300) settle({ errorName: errorNameOf(body) });
+          else settle({ output: json && body ? (JSON.parse(body) as Record<string, unknown>) : {} });
+        }
+        return push.call(this, chunk as Buffer, encoding);
       };
-      const started = performance.now();
-      try {
-        const result = await next(args);
-        log.record(scope(), { ...base, latencyMs: performance.now() - started, output: (result.output ?? {}) as Record<string, unknown> });
-        return result;
-      } catch (error) {
-        log.record(scope(), { ...base, latencyMs: performance.now() - started, errorName: (error as Error).name ?? 'Error' });
-        throw error;
+    };
+    const callbackAt = args.findIndex((arg) => typeof arg === 'function');
+    if (callbackAt >= 0) {
+      const callback = args[callbackAt] as ResponseListener;
+      args[callbackAt] = function (this: unknown, response: http.IncomingMessage) {
+        watch(response);
+        return callback.call(this, response);
+      };
+    }
+    const client = request.apply(this, args);
+    if (callbackAt < 0) client.prependOnceListener('response', watch);
+    client.once('error', (error: NodeJS.ErrnoException) => settle({ errorName: error.code ?? error.name }));
+
+    const write = client.write as (...values: unknown[]) => boolean;
+    client.write = function (this: http.ClientRequest, chunk: unknown, ...rest: unknown[]) {
+      const buffer = bufferOf(chunk, typeof rest[0] === 'string' ? (rest[0] as BufferEncoding) : undefined);
+      if (buffer) written.push(buffer);
+      return write.call(this, chunk, ...rest);
+    } as typeof client.write;
+    const end = client.end as (chunk: unknown, encoding: unknown, callback: unknown) => http.ClientRequest;
+    client.end = function (this: http.ClientRequest, chunk?: unknown, encoding?: unknown, callback?: unknown) {
+      if (typeof chunk === 'function') [chunk, encoding, callback] = [undefined, undefined, chunk];
+      if (typeof encoding === 'function') [encoding, callback] = [undefined, encoding];
+      const last = bufferOf(chunk, encoding as BufferEncoding | undefined);
+      const body = Buffer.concat(last ? [...written, last] : written);
+      const call = wireCallOf(this.getHeaders() as http.IncomingHttpHeaders, body);
+      if (call) {
+        json = call.protocol === 'json';
+        let input = json ? (JSON.parse(body.toString('utf8') || '{}') as Record<string, unknown>) : queryInput(new URLSearchParams(body.toString('utf8')));
+        let requestBytes = body.length;
+        // INDEXES: the total, and what of it went to secondary indexes. Only a body sent in one piece can be rewritten.
+        if (call.service === 'dynamodb' && CAPACITY_OPERATIONS.has(call.operation) && input.ReturnConsumedCapacity === undefined && written.length === 0 && !this.headersSent) {
+          input = { ...input, ReturnConsumedCapacity: 'INDEXES' };
+          const rewritten = Buffer.from(JSON.stringify(input));
+          this.setHeader('content-length', rewritten.length);
+          [chunk, encoding, requestBytes] = [rewritten, undefined, rewritten.length];
+        }
+        observed = { service: SERVICE_NAMES[call.service], operation: call.operation, requestBytes, input };
       }
-    },
-    { step: 'deserialize', priority: 'high', name: COUNTER_NAME },
-  );
+      return end.call(this, chunk, encoding, callback);
+    } as typeof client.end;
+    return client;
+  } as typeof httpModule.request;
 }

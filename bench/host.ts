@@ -1,31 +1,54 @@
-// The benchmark's side of the stack host (stackHost.ts): starts it with the instrument preloaded,
-// waits until it is ready, and asks it for counts.
-import { execFileSync, fork, type ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+// The local stack as the benchmark runs it: `npm start` itself, with the same entry point, process
+// layout and flags a user gets, and the instrument (instrument.ts) preloaded through NODE_OPTIONS.
+// The benchmark reaches it the way a user or a test does: the --state-file says when it is ready
+// and where it listens, SIGINT to its process group (Ctrl-C) stops it, and --parent-pid stops it
+// should the benchmark die. Counts come from the instrument's GET /drain.
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { build } from 'esbuild';
-import type { HostCommand, HostMessage, HostReady, LogVolume } from './stackHost';
-import type { Observed } from './observed';
+import { INSTRUMENT_FILE_ENV, INSTRUMENT_SCRIPT_ENV, type Drained } from './observed';
 
 /** CPU seconds used so far (Linux /proc; zeros elsewhere). */
 export interface CpuSample {
-  /** The host's main thread: the API, the SQS pollers, fauxqs (in process) and the log relay. */
+  /** The stack's main thread: the API, the SQS pollers, fauxqs (in process) and the log relay. */
   hostMainThread: number;
-  /** The host's other threads: the Lambda workers, mostly (also V8's and libuv's helpers). */
+  /** The stack's other threads: the Lambda workers, mostly (also V8's and libuv's helpers). */
   hostOtherThreads: number;
-  /** What the host started: DynamoDB Local's JVM (and an idle esbuild service). */
+  /** What the stack started: DynamoDB Local's JVM. */
   children: number;
 }
 
-export interface Host {
-  ready: HostReady;
+/** One process of `npm start`'s tree and its resident memory. */
+export interface ProcessMemory {
+  pid: number;
+  /** npm, sh, the stack (node), DynamoDB Local (java), esbuild, or the command's name. */
+  role: string;
+  rssMb: number;
+}
+
+export interface StackReady {
+  url: string;
+  dynamoEndpoint: string;
+  messagingEndpoint: string;
+  /** Logical id -> table name. */
+  tables: Record<string, string>;
+  /** `npm start` as package.json defines it. */
+  startScript: string;
+}
+
+export interface Stack {
+  ready: StackReady;
   cpu(): CpuSample;
-  /** Counts since the last drain; waits first for the workers' periodic flush to arrive. */
-  drain(): Promise<{ observed: Observed; logs: LogVolume }>;
+  /** Every process of npm start's tree (npm's own included), found from /proc by parent. */
+  memory(): ProcessMemory[];
+  /** Everything observed since the last drain; waits first for the workers' periodic flush. */
+  drain(): Promise<Drained>;
   stop(): Promise<void>;
 }
 
 const FLUSH_WAIT_MS = 700;
+const READY_TIMEOUT_MS = 180_000;
 
 const TICKS_PER_SECOND = (() => {
   try {
@@ -35,15 +58,22 @@ const TICKS_PER_SECOND = (() => {
   }
 })();
 
-/** utime + stime of a /proc stat file, in seconds. */
-function cpuSeconds(statFile: string): number {
+/** The fields of a /proc stat file after the command name. */
+function statFields(file: string): string[] | undefined {
   try {
-    const stat = readFileSync(statFile, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+    const stat = readFileSync(file, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   } catch {
-    return 0;
+    return undefined;
   }
+}
+
+/** utime + stime of a /proc stat file, in seconds; with `reaped`, also those of the children it has waited for. */
+export function cpuSeconds(statFile: string, reaped = false): number {
+  const fields = statFields(statFile);
+  if (!fields) return 0;
+  const own = Number(fields[11]) + Number(fields[12]);
+  return (reaped ? own + Number(fields[13]) + Number(fields[14]) : own) / TICKS_PER_SECOND;
 }
 
 const commandLine = (pid: number): string | undefined => {
@@ -54,118 +84,156 @@ const commandLine = (pid: number): string | undefined => {
   }
 };
 
-/** The processes a process started (DynamoDB Local's JVM, esbuild), from /proc; none where there is no /proc. */
-function childrenOf(pid: number): { pid: number; command: string | undefined }[] {
-  const children: { pid: number; command: string | undefined }[] = [];
+/** Every process below `root`, from /proc; none where there is no /proc. */
+export function descendants(root: number): number[] {
+  const parents = new Map<number, number>();
   let entries: string[];
   try {
     entries = readdirSync('/proc').filter((entry) => /^\d+$/.test(entry));
   } catch {
-    return children;
+    return [];
   }
   for (const entry of entries) {
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (parent === pid) children.push({ pid: Number(entry), command: commandLine(Number(entry)) });
-    } catch {
-      // It exited meanwhile.
+    const parent = statFields(`/proc/${entry}/stat`)?.[1];
+    if (parent) parents.set(Number(entry), Number(parent));
+  }
+  const below = new Set<number>([root]);
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const [pid, parent] of parents) {
+      if (below.has(parent) && !below.has(pid)) {
+        below.add(pid);
+        grew = true;
+      }
     }
   }
-  return children;
+  below.delete(root);
+  return [...below];
 }
 
-export interface HostOptions {
-  functionConcurrency?: number;
-  pollerConcurrency?: number;
-  /** More Node flags for the host (and, inherited, its workers), e.g. --cpu-prof to see where its time goes. */
-  nodeFlags?: string[];
+function rssMb(pid: number): number {
+  try {
+    return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
+  } catch {
+    return 0;
+  }
 }
 
-export async function launchHost(root: string, options: HostOptions = {}): Promise<Host> {
-  // Both plain JavaScript. The preload must run before any loader hook, in every worker too. The
-  // host itself is bundled rather than run through tsx, because workers inherit the host's
-  // execArgv: under tsx every Lambda worker would carry tsx's module hooks, which Lambda does not.
-  const preload = join(root, '.local', 'bench', 'instrument.cjs');
-  const hostScript = join(root, '.local', 'bench', 'stackHost.cjs');
-  await Promise.all([
-    build({ entryPoints: [join(root, 'bench', 'instrument.ts')], outfile: preload, bundle: true, platform: 'node', format: 'cjs', target: 'node22', packages: 'external', logLevel: 'silent' }),
-    build({
-      entryPoints: [join(root, 'bench', 'stackHost.ts')],
-      outfile: hostScript,
-      bundle: true,
-      platform: 'node',
-      format: 'cjs',
-      target: 'node22',
-      packages: 'external',
-      sourcemap: 'inline',
-      logLevel: 'silent',
-      // The runtime finds its worker and the project from its own folder, local/.
-      define: { __dirname: JSON.stringify(join(root, 'local')) },
-    }),
-  ]);
+function roleOf(pid: number, stackPid: number): string {
+  if (pid === stackPid) return 'stack (node)';
+  const command = (commandLine(pid) ?? '').split('\0');
+  // npm sets its process title to its own command line ("npm start --port 0 ..."), spaces and all.
+  if (/^npm( |$)/.test(command[0] ?? '') || command.some((part) => /\bnpm-cli\.js$/.test(part))) return 'npm';
+  const program = command[0]?.split('/').pop() ?? '';
+  if (program === 'java' && command.some((part) => part.includes('DynamoDBLocal'))) return 'DynamoDB Local (java)';
+  if (program === 'esbuild') return 'esbuild';
+  if (program === 'sh' || program === 'dash' || program === 'bash') return 'sh';
+  return program || String(pid);
+}
 
-  const args = [
-    ...(options.functionConcurrency ? ['--function-concurrency', String(options.functionConcurrency)] : []),
-    ...(options.pollerConcurrency ? ['--poller-concurrency', String(options.pollerConcurrency)] : []),
-  ];
-  const child: ChildProcess = fork(hostScript, args, {
+/** The script `npm start` finally runs with node, from package.json (`... && node [flags] <script>`). */
+export function startScriptFile(startScript: string, root: string): string {
+  const last = startScript.split('&&').pop() ?? '';
+  const words = last.trim().split(/\s+/);
+  const script = words.slice(words.indexOf('node') + 1).find((word) => !word.startsWith('-'));
+  if (!script) throw new Error(`package.json's start script does not end in "node <script>": ${startScript}`);
+  return resolve(root, script);
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** `instrument: false` runs npm start exactly as a user does, with nothing preloaded (drain() then fails). */
+export async function launchStack(root: string, { instrument: instrumented = true } = {}): Promise<Stack> {
+  const benchDir = join(root, '.local', 'bench');
+  const instrument = join(benchDir, 'instrument.cjs');
+  const stateFile = join(benchDir, `state-${process.pid}.json`);
+  const instrumentFile = join(benchDir, `instrument-${process.pid}.json`);
+  rmSync(stateFile, { force: true });
+  rmSync(instrumentFile, { force: true });
+  if (instrumented) await build({
+    entryPoints: [join(root, 'bench', 'instrument.ts')],
+    outfile: instrument,
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node22',
+    packages: 'external',
+    logLevel: 'silent',
+    // What the instrument borrows from local/ must not load the AWS SDK into every worker: the
+    // functions bring their own, and an unused import of it is dropped.
+    plugins: [{ name: 'sdk-without-side-effects', setup: (context) => context.onResolve({ filter: /^@aws-sdk\// }, ({ path }) => ({ path, external: true, sideEffects: false })) }],
+  });
+
+  const startScript = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start;
+  // A process group of its own, so that SIGINT reaches all of it, as Ctrl-C does.
+  const child = spawn('npm', ['start', '--', '--port', '0', '--state-file', stateFile, '--build-dir', join(benchDir, 'build'), '--parent-pid', String(process.pid)], {
     cwd: root,
-    execPath: process.execPath,
-    execArgv: ['--require', preload, '--disable-warning=ExperimentalWarning', ...(options.nodeFlags ?? [])],
-    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: {
+      ...process.env,
+      // Only the instrument, if any: whatever else this process was started with is not what `npm start` gets.
+      NODE_OPTIONS: instrumented ? `--require ${JSON.stringify(instrument)}` : '',
+      ...(instrumented ? { [INSTRUMENT_SCRIPT_ENV]: startScriptFile(startScript, root), [INSTRUMENT_FILE_ENV]: instrumentFile } : {}),
+      FORCE_COLOR: '0',
+    },
   });
   let output = '';
   const keep = (chunk: Buffer) => (output = (output + chunk.toString()).slice(-8000));
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
   const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  let gone = false;
+  void exited.then(() => (gone = true));
+  const npmPid = child.pid ?? 0;
 
-  const next = (type: HostMessage['type'], timeoutMs: number) =>
-    new Promise<HostMessage>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`the stack host did not answer '${type}' within ${timeoutMs / 1000} s\n${output}`)), timeoutMs);
-      const onMessage = (message: HostMessage) => {
-        if (message.type !== type && message.type !== 'failed') return;
-        clearTimeout(timer);
-        child.off('message', onMessage);
-        if (message.type === 'failed') reject(new Error(`the stack host failed: ${message.message}\n${output}`));
-        else resolve(message);
-      };
-      child.on('message', onMessage);
-      void exited.then((code) => {
-        clearTimeout(timer);
-        reject(new Error(`the stack host exited (code ${code})\n${output}`));
-      });
-    });
-  const command = (message: HostCommand) => child.send(message);
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  while (!existsSync(stateFile) || (instrumented && !existsSync(instrumentFile))) {
+    if (gone) throw new Error(`npm start exited before the stack was ready\n${output}`);
+    if (Date.now() > deadline) {
+      process.kill(-npmPid, 'SIGKILL');
+      throw new Error(`the stack was not ready within ${READY_TIMEOUT_MS / 1000} s\n${output}`);
+    }
+    await sleep(250);
+  }
+  const state = JSON.parse(readFileSync(stateFile, 'utf8')) as { pid: number; url: string; sdkEnvironment: Record<string, string>; tables: Record<string, { name: string }> };
+  const instrumentUrl = instrumented ? (JSON.parse(readFileSync(instrumentFile, 'utf8')) as { url: string }).url : undefined;
+  const stackPid = state.pid;
 
-  const ready = (await next('ready', 180_000)) as HostReady;
-  const pid = child.pid ?? 0;
   return {
-    ready,
+    ready: {
+      url: state.url,
+      dynamoEndpoint: state.sdkEnvironment.AWS_ENDPOINT_URL_DYNAMODB ?? '',
+      messagingEndpoint: state.sdkEnvironment.AWS_ENDPOINT_URL_SQS ?? '',
+      tables: Object.fromEntries(Object.entries(state.tables).map(([logicalId, table]) => [logicalId, table.name])),
+      startScript,
+    },
     cpu() {
-      const main = cpuSeconds(`/proc/${pid}/task/${pid}/stat`);
+      const main = cpuSeconds(`/proc/${stackPid}/task/${stackPid}/stat`);
       return {
         hostMainThread: main,
-        hostOtherThreads: cpuSeconds(`/proc/${pid}/stat`) - main,
-        children: childrenOf(pid).reduce((total, entry) => total + cpuSeconds(`/proc/${entry.pid}/stat`), 0),
+        hostOtherThreads: cpuSeconds(`/proc/${stackPid}/stat`) - main,
+        children: descendants(stackPid).reduce((total, pid) => total + cpuSeconds(`/proc/${pid}/stat`), 0),
       };
     },
+    memory: () => [npmPid, ...descendants(npmPid)].map((pid) => ({ pid, role: roleOf(pid, stackPid), rssMb: rssMb(pid) })).filter((entry) => entry.rssMb > 0),
     async drain() {
-      await new Promise((resolve) => setTimeout(resolve, FLUSH_WAIT_MS));
-      const answer = next('drained', 30_000);
-      command({ type: 'drain' });
-      const message = (await answer) as Extract<HostMessage, { type: 'drained' }>;
-      return { observed: message.observed, logs: message.logs };
+      if (!instrumentUrl) throw new Error('this stack runs without the instrument');
+      await sleep(FLUSH_WAIT_MS);
+      const response = await fetch(`${instrumentUrl}/drain`);
+      if (!response.ok) throw new Error(`the instrument answered ${response.status}\n${output}`);
+      return (await response.json()) as Drained;
     },
     async stop() {
-      if (child.exitCode !== null || child.pid === undefined) return;
-      // Should the host have to be killed, what it started must not outlive it.
-      const started = childrenOf(child.pid);
-      command({ type: 'stop' });
-      const killer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-      await exited;
-      clearTimeout(killer);
+      if (gone) return;
+      // Should the stack have to be killed, what it started must not outlive it.
+      const started = [stackPid, ...descendants(stackPid)].map((pid) => ({ pid, command: commandLine(pid) }));
+      const stackCommand = started[0]?.command;
+      const stackRuns = () => stackCommand !== undefined && commandLine(stackPid) === stackCommand;
+      process.kill(-npmPid, 'SIGINT');
+      // npm may exit before the stack has finished stopping: wait for both.
+      for (const until = Date.now() + 60_000; (stackRuns() || !gone) && Date.now() < until; ) await sleep(200);
+      if (!gone) process.kill(-npmPid, 'SIGKILL');
       // Only if the same process is still there (a pid can be reused once its owner exits).
       for (const { pid, command } of started) {
         if (command === undefined || commandLine(pid) !== command) continue;
@@ -175,6 +243,8 @@ export async function launchHost(root: string, options: HostOptions = {}): Promi
           // Gone meanwhile.
         }
       }
+      rmSync(stateFile, { force: true });
+      rmSync(instrumentFile, { force: true });
     },
   };
 }

@@ -1,147 +1,233 @@
-// Preloaded (node --require) into the process that hosts the local stack for `npm run bench`, and
-// so into every Lambda worker thread it starts: workers inherit the process's execArgv, and with
-// it the preload, before the worker's own script runs. Nothing in src/ or local/ knows about it.
+// Preloaded (NODE_OPTIONS=--require) into the processes `npm start` runs for `npm run bench`; it
+// serves only in the stack's own process (INSTRUMENT_SCRIPT_ENV names its script) and, through the
+// NODE_OPTIONS of their environment, in every Lambda worker thread that process starts. Nothing in
+// src/ or local/ knows about it, and it changes none of their options: it observes.
 //
-// In each thread it adds the request counter to every AWS SDK client the moment the client sends
-// its first request (by patching the SDK's one Client class as it is loaded), and in a worker it
-// also times the handler's module load and each invocation, as Lambda's Init Duration and Duration.
-// Workers post what they saw to the main thread every FLUSH_MS; the main thread adds its own
-// (the SQS pollers, which stand in for Lambda's event source mappings) and hands it all out through
-// a global the stack host reads.
+// In each thread it counts the AWS calls sent through node:http (awsRequests.ts) and where their
+// DynamoDB writes landed (partitions.ts); in a worker it also times the handler's module load and
+// each invocation, as Lambda's Init Duration and Duration; in the main thread it counts the
+// functions' log output and reads the configuration each thread runs with. Workers post what they
+// saw to the main thread every FLUSH_MS; the main thread adds its own (the SQS pollers, which
+// stand in for Lambda's event source mappings) and answers GET /drain on a loopback port, which it
+// writes to the file INSTRUMENT_FILE_ENV names.
+import http from 'node:http';
 import Module from 'node:module';
-import { join } from 'node:path';
-import { BroadcastChannel, isMainThread } from 'node:worker_threads';
-import { countRequests, mergeTally, RequestLog } from './awsRequests';
-import { BENCH_GLOBAL, DURATION_SAMPLES, emptyInvocations, EVENT_SOURCE_SCOPE, mergeInvocations, type BenchInstrument, type InvocationStats, type InvocationTally, type Observed } from './observed';
+import { writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import workerThreads from 'node:worker_threads';
+import { mergeTally, observeAwsCalls, RequestLog, type Observation } from './awsRequests';
+import { keySchemaOf, mergePartitions, PartitionLog, type KeySchemas } from './partitions';
+import {
+  DURATION_SAMPLES,
+  emptyInvocations,
+  EVENT_SOURCE_SCOPE,
+  INSTRUMENT_FILE_ENV,
+  INSTRUMENT_SCRIPT_ENV,
+  mergeInvocations,
+  type Drained,
+  type InvocationStats,
+  type InvocationTally,
+  type LogVolume,
+  type NodeConfiguration,
+  type Observed,
+  type StackConfiguration,
+} from './observed';
 
 const CHANNEL = 'order-capture.bench.instrument';
 const FLUSH_MS = 250;
-
-const requests = new RequestLog();
-let invocations: InvocationTally = {};
+const { isMainThread } = workerThreads;
 const functionName = process.env.AWS_LAMBDA_FUNCTION_NAME;
 const scope = isMainThread || !functionName ? EVENT_SOURCE_SCOPE : functionName;
 
-// ------------------------------------------------------------------ the SDK's clients
-const counted = new WeakSet<object>();
-const patchedClasses = new WeakSet<object>();
+type Message = { type: 'observed'; observed: Omit<Observed, 'logs'> } | { type: 'hello'; name: string; configuration: NodeConfiguration } | { type: 'schemas'; schemas: KeySchemas };
 
-type SdkClient = { middlewareStack: Parameters<typeof countRequests>[0]; send: (...args: unknown[]) => unknown };
+/** This file's own `--require`, as the benchmark put it into NODE_OPTIONS. */
+const preload = `--require ${JSON.stringify(__filename)}`;
+const configuration = (): NodeConfiguration => ({ execArgv: [...process.execArgv], nodeOptions: (process.env.NODE_OPTIONS ?? '').replace(preload, '').trim() });
 
-function patchClientClass(exports: unknown): void {
-  const Client = (exports as { Client?: { prototype?: SdkClient } } | undefined)?.Client;
-  const prototype = Client?.prototype;
-  if (!prototype || typeof prototype.send !== 'function' || patchedClasses.has(prototype)) return;
-  patchedClasses.add(prototype);
-  const send = prototype.send;
-  prototype.send = function (this: SdkClient, ...args: unknown[]) {
-    if (!counted.has(this.middlewareStack)) {
-      counted.add(this.middlewareStack);
-      countRequests(this.middlewareStack, requests, () => scope);
+const serving = isMainThread ? process.env[INSTRUMENT_SCRIPT_ENV] !== undefined && resolve(process.argv[1] ?? '') === resolve(process.env[INSTRUMENT_SCRIPT_ENV]) : Boolean(functionName);
+if (serving) start();
+
+function start(): void {
+  const requests = new RequestLog();
+  const partitions = new PartitionLog();
+  let schemas: KeySchemas = {};
+  let invocations: InvocationTally = {};
+  const channel = new workerThreads.BroadcastChannel(CHANNEL);
+  channel.unref();
+  const post = (message: Message) => channel.postMessage(message);
+
+  observeAwsCalls(http, (observation: Observation) => {
+    requests.record(scope, observation);
+    partitions.record(observation, schemas);
+    // The tables' key schemas, as the stack created them at start-up.
+    if (observation.operation === 'CreateTable' && !observation.errorName) {
+      const schema = keySchemaOf(observation.input);
+      if (schema) schemas = { ...schemas, [schema[0]]: schema[1] };
     }
-    return send.apply(this, args);
+  });
+
+  const stats = (): InvocationStats => (invocations[functionName ?? 'unknown'] ??= emptyInvocations());
+  if (!isMainThread) {
+    timeHandler(stats);
+    channel.onmessage = (event) => {
+      const message = (event as { data: Message }).data;
+      if (message.type === 'schemas') schemas = message.schemas;
+    };
+    post({ type: 'hello', name: functionName ?? 'unknown', configuration: configuration() });
+    setInterval(() => {
+      if (requests.empty && partitions.empty && Object.keys(invocations).length === 0) return;
+      post({ type: 'observed', observed: { requests: requests.drain(), invocations, partitions: partitions.drain() } });
+      invocations = {};
+    }, FLUSH_MS).unref();
+    return;
+  }
+
+  const fromWorkers: Omit<Observed, 'logs'> = { requests: {}, invocations: {}, partitions: {} };
+  const workers: StackConfiguration['workers'] = {};
+  const environments: Record<string, number> = {};
+  let logs: LogVolume = { bySource: {}, errors: [] };
+  channel.onmessage = (event) => {
+    const message = (event as { data: Message }).data;
+    if (message.type === 'hello') {
+      workers[message.name] = message.configuration;
+      post({ type: 'schemas', schemas });
+    } else if (message.type === 'observed') {
+      mergeTally(fromWorkers.requests, message.observed.requests);
+      mergeInvocations(fromWorkers.invocations, message.observed.invocations);
+      mergePartitions(fromWorkers.partitions, message.observed.partitions);
+    }
   };
+  observeWorkers((name) => {
+    environments[name] = (environments[name] ?? 0) + 1;
+  }, () => logs);
+
+  const drain = (): Drained => {
+    const drained: Drained = {
+      requests: mergeTally(fromWorkers.requests, requests.drain()),
+      invocations: fromWorkers.invocations,
+      partitions: mergePartitions(fromWorkers.partitions, partitions.drain()),
+      logs,
+      configuration: {
+        node: process.version,
+        stack: { ...configuration(), script: process.argv[1] ?? '', args: process.argv.slice(2) },
+        workers: { ...workers },
+        environments: { ...environments },
+      },
+    };
+    Object.assign(fromWorkers, { requests: {}, invocations: {}, partitions: {} });
+    logs = { bySource: {}, errors: [] };
+    return drained;
+  };
+  const server = http.createServer((request, response) => {
+    const body = request.url === '/drain' ? JSON.stringify(drain()) : undefined;
+    response.writeHead(body ? 200 : 404, { 'Content-Type': 'application/json' });
+    response.end(body ?? '{}');
+  });
+  server.listen(0, '127.0.0.1', () => {
+    const address = server.address();
+    const file = process.env[INSTRUMENT_FILE_ENV];
+    if (file && typeof address === 'object' && address) writeFileSync(file, JSON.stringify({ url: `http://127.0.0.1:${address.port}` }));
+  });
+  server.unref();
 }
 
-// ------------------------------------------------------------------ the handler (workers only)
-const handlerFile = (() => {
-  const taskRoot = process.env.LAMBDA_TASK_ROOT;
-  const handler = process.env._HANDLER;
-  if (isMainThread || !taskRoot || !handler) return undefined;
-  return join(taskRoot, `${handler.slice(0, handler.lastIndexOf('.'))}.js`);
-})();
-const handlerExport = process.env._HANDLER?.slice(process.env._HANDLER.lastIndexOf('.') + 1);
-
-function stats(): InvocationStats {
-  return (invocations[functionName ?? 'unknown'] ??= emptyInvocations());
+/**
+ * Every Worker the stack starts gets this preload in its NODE_OPTIONS (a worker reads NODE_OPTIONS
+ * from its `env`, as a Lambda process does), and its output is counted as CloudWatch Logs would
+ * ingest it. The class is replaced on node:worker_threads before the stack's code reads it.
+ */
+function observeWorkers(started: (name: string) => void, logs: () => LogVolume): void {
+  type Options = ConstructorParameters<typeof workerThreads.Worker>[1];
+  const Original = workerThreads.Worker;
+  class ObservedWorker extends Original {
+    constructor(filename: string | URL, options: Options = {}) {
+      const env = options.env && typeof options.env === 'object' ? (options.env as Record<string, string>) : undefined;
+      const name = env?.AWS_LAMBDA_FUNCTION_NAME;
+      super(filename, name && env ? { ...options, env: { ...env, NODE_OPTIONS: [env.NODE_OPTIONS, preload].filter(Boolean).join(' ') } } : options);
+      if (!name) return;
+      started(name);
+      for (const stream of [options.stdout ? this.stdout : undefined, options.stderr ? this.stderr : undefined]) {
+        let partial = '';
+        stream?.on('data', (chunk: Buffer) => {
+          const volume = (logs().bySource[name] ??= { lines: 0, bytes: 0 });
+          const text = partial + chunk.toString('utf8');
+          const lines = text.split('\n');
+          partial = lines.pop() ?? '';
+          volume.lines += lines.length;
+          volume.bytes += chunk.length;
+          const errors = logs().errors;
+          for (const line of lines) if (errors.length < 20 && /"level":"(ERROR|CRITICAL)"|\bERROR\b/.test(line)) errors.push(`[${name}] ${line.slice(0, 400)}`);
+        });
+      }
+    }
+  }
+  (workerThreads as { Worker: typeof Original }).Worker = ObservedWorker;
 }
 
 type Handler = (this: unknown, ...args: unknown[]) => unknown;
 
-function timed(handler: Handler): Handler {
-  const wrapped = function (this: unknown, ...args: unknown[]) {
-    const started = performance.now();
-    const finish = (ok: boolean) => {
-      const ms = performance.now() - started;
-      const current = stats();
-      current.invocations += 1;
-      if (!ok) current.failed += 1;
-      current.billedMs += Math.max(1, Math.ceil(ms));
-      if (current.durationSamplesMs.length < DURATION_SAMPLES) current.durationSamplesMs.push(ms);
+/** Times the handler's module load (Lambda's Init Duration) and each of its invocations (Duration). */
+function timeHandler(stats: () => InvocationStats): void {
+  const taskRoot = process.env.LAMBDA_TASK_ROOT;
+  const handlerName = process.env._HANDLER;
+  if (!taskRoot || !handlerName) return;
+  const handlerFile = join(taskRoot, `${handlerName.slice(0, handlerName.lastIndexOf('.'))}.js`);
+  const handlerExport = handlerName.slice(handlerName.lastIndexOf('.') + 1);
+
+  const timed = (handler: Handler): Handler => {
+    const wrapped = function (this: unknown, ...args: unknown[]) {
+      const started = performance.now();
+      const finish = (ok: boolean) => {
+        const ms = performance.now() - started;
+        const current = stats();
+        current.invocations += 1;
+        if (!ok) current.failed += 1;
+        current.billedMs += Math.max(1, Math.ceil(ms));
+        if (current.durationSamplesMs.length < DURATION_SAMPLES) current.durationSamplesMs.push(ms);
+      };
+      let result: unknown;
+      try {
+        result = handler.apply(this, args);
+      } catch (error) {
+        finish(false);
+        throw error;
+      }
+      if (result && typeof (result as Promise<unknown>).then === 'function') {
+        (result as Promise<unknown>).then(
+          () => finish(true),
+          () => finish(false),
+        );
+      } else finish(true);
+      return result;
     };
-    let result: unknown;
+    // The runtime tells callback-style handlers (three parameters) from async ones by their arity.
+    Object.defineProperty(wrapped, 'length', { value: handler.length });
+    return wrapped;
+  };
+
+  type Load = (request: string, parent: unknown, isMain: boolean) => unknown;
+  const internals = Module as unknown as { _load: Load; _resolveFilename: (request: string, parent: unknown, isMain: boolean) => string };
+  const load = internals._load;
+  const resolves = (request: string, parent: unknown, isMain: boolean) => {
     try {
-      result = handler.apply(this, args);
-    } catch (error) {
-      finish(false);
-      throw error;
+      return internals._resolveFilename(request, parent, isMain) === handlerFile;
+    } catch {
+      return false;
     }
-    if (result && typeof (result as Promise<unknown>).then === 'function') {
-      (result as Promise<unknown>).then(
-        () => finish(true),
-        () => finish(false),
-      );
-    } else finish(true);
-    return result;
   };
-  // The runtime tells callback-style handlers (three parameters) from async ones by their arity.
-  Object.defineProperty(wrapped, 'length', { value: handler.length });
-  return wrapped;
-}
-
-// ------------------------------------------------------------------ module loading
-type Load = (request: string, parent: unknown, isMain: boolean) => unknown;
-const moduleInternals = Module as unknown as { _load: Load; _resolveFilename: (request: string, parent: unknown, isMain: boolean) => string };
-const load = moduleInternals._load;
-moduleInternals._load = function (this: unknown, request: string, parent: unknown, isMain: boolean) {
-  const isHandler = handlerFile !== undefined && request.endsWith('.js') && safeResolve(request, parent, isMain) === handlerFile;
-  const started = performance.now();
-  const exports = load.call(this, request, parent, isMain);
-  if (/^@smithy\/(core\/client|smithy-client)$/.test(request)) patchClientClass(exports);
-  if (!isHandler || !handlerExport) return exports;
-  const current = stats();
-  current.coldStarts += 1;
-  current.initMsTotal += performance.now() - started;
-  const handler = (exports as Record<string, unknown>)[handlerExport];
-  if (typeof handler !== 'function') return exports;
-  const wrapped = timed(handler as Handler);
-  // esbuild's CommonJS exports are getters that cannot be redefined; hand out a view instead.
-  return new Proxy(exports as object, { get: (target, property) => (property === handlerExport ? wrapped : Reflect.get(target, property)) });
-};
-
-function safeResolve(request: string, parent: unknown, isMain: boolean): string | undefined {
-  try {
-    return moduleInternals._resolveFilename(request, parent, isMain);
-  } catch {
-    return undefined;
-  }
-}
-
-// ------------------------------------------------------------------ reporting
-const channel = new BroadcastChannel(CHANNEL);
-channel.unref();
-
-if (isMainThread) {
-  const fromWorkers: Observed = { requests: {}, invocations: {} };
-  channel.onmessage = (message: unknown) => {
-    const observed = (message as { data: Observed }).data;
-    mergeTally(fromWorkers.requests, observed.requests);
-    mergeInvocations(fromWorkers.invocations, observed.invocations);
+  internals._load = function (this: unknown, request: string, parent: unknown, isMain: boolean) {
+    const isHandler = request.endsWith('.js') && resolves(request, parent, isMain);
+    const started = performance.now();
+    const exports = load.call(this, request, parent, isMain);
+    if (!isHandler) return exports;
+    const current = stats();
+    current.coldStarts += 1;
+    current.initMsTotal += performance.now() - started;
+    const handler = (exports as Record<string, unknown>)[handlerExport];
+    if (typeof handler !== 'function') return exports;
+    const wrapped = timed(handler as Handler);
+    // esbuild's CommonJS exports are getters that cannot be redefined; hand out a view instead.
+    return new Proxy(exports as object, { get: (target, property) => (property === handlerExport ? wrapped : Reflect.get(target, property)) });
   };
-  const instrument: BenchInstrument = {
-    drain() {
-      const drained: Observed = { requests: mergeTally(fromWorkers.requests, requests.drain()), invocations: fromWorkers.invocations };
-      fromWorkers.requests = {};
-      fromWorkers.invocations = {};
-      return drained;
-    },
-  };
-  (globalThis as Record<symbol, unknown>)[BENCH_GLOBAL] = instrument;
-} else {
-  const flush = () => {
-    if (requests.empty && Object.keys(invocations).length === 0) return;
-    channel.postMessage({ requests: requests.drain(), invocations } satisfies Observed);
-    invocations = {};
-  };
-  setInterval(flush, FLUSH_MS).unref();
 }

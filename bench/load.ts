@@ -3,6 +3,7 @@
 // one burst of POST /orders. An order's time to a final state is read from the order itself: the
 // write that makes it SHIPPED or REJECTED stamps `updatedAt`, on the same clock as the sender.
 import { BatchGetItemCommand, BatchWriteItemCommand, DynamoDBClient, type AttributeValue } from '@aws-sdk/client-dynamodb';
+import type { OrderKeys } from './awsScale';
 import type { Progress } from './progress';
 import { percentile, round } from './stats';
 
@@ -51,7 +52,18 @@ export interface StepResult {
   apiMs: { p50: number; p99: number };
   /** How late the sender was against its schedule (its own limit, not the stack's). */
   senderLagMs: { p99: number; max: number };
+  /** What the accepted orders named (left out of the results file). */
+  keys: OrderKeys;
 }
+
+/** Notes what an accepted order named. */
+function noteKeys(keys: OrderKeys, orderId: string, body: OrderBody): void {
+  keys.orderIds.add(orderId);
+  keys.customers.set(body.customerId, (keys.customers.get(body.customerId) ?? 0) + 1);
+  for (const item of body.items) keys.products.set(item.productId, (keys.products.get(item.productId) ?? 0) + 1);
+}
+
+const noKeys = (): OrderKeys => ({ orderIds: new Set(), customers: new Map(), products: new Map() });
 
 /** mulberry32: the same orders every run, so runs compare. */
 function random(seed: number): () => number {
@@ -177,7 +189,7 @@ function summarize(
   sent: Sent[],
   finals: Map<string, { status: string; at: number }>,
   window: { start: number; end: number },
-  extra: { targetRate?: number; lag: number[]; productsPerOrder: number },
+  extra: { targetRate?: number; lag: number[]; productsPerOrder: number; keys: OrderKeys },
 ): StepResult {
   const accepted = sent.filter((request) => request.status === 202);
   const refused: Record<string, number> = {};
@@ -226,6 +238,7 @@ function summarize(
     postToFinalMs: summary(latencies),
     apiMs: { p50: round(percentile(apiMs, 50), 0), p99: round(percentile(apiMs, 99), 0) },
     senderLagMs: { p99: round(percentile(extra.lag, 99), 0), max: round(Math.max(0, ...extra.lag), 0) },
+    keys: extra.keys,
   };
 }
 
@@ -241,6 +254,7 @@ export async function steadyLoad(target: Target, rate: number, seconds: number, 
   const total = Math.round(rate * seconds);
   progress.phase(`${title}: ${rate} orders/s for ${seconds} s`, total);
   const sent: Sent[] = [];
+  const keys = noKeys();
   const lag: number[] = [];
   const inFlight = new Set<Promise<void>>();
   let products = 0;
@@ -264,7 +278,9 @@ export async function steadyLoad(target: Target, rate: number, seconds: number, 
         const request = post(`${target.url}/order`, body)
           .then(
             ({ status, json }) => {
-              sent.push({ orders: 1, orderIds: status === 202 ? [String((json as { orderId?: unknown }).orderId)] : [], sentAt, apiMs: Date.now() - sentAt, status });
+              const orderIds = status === 202 ? [String((json as { orderId?: unknown }).orderId)] : [];
+              for (const orderId of orderIds) noteKeys(keys, orderId, body);
+              sent.push({ orders: 1, orderIds, sentAt, apiMs: Date.now() - sentAt, status });
             },
             () => {
               sent.push({ orders: 1, orderIds: [], sentAt, apiMs: Date.now() - sentAt, status: 0 });
@@ -286,7 +302,7 @@ export async function steadyLoad(target: Target, rate: number, seconds: number, 
   const orderIds = sent.flatMap((request) => request.orderIds);
   const finals = await finalTimes(target, orderIds, drainCapSeconds, (open) => progress.update(total, `waiting for ${open} orders to reach a final state`));
   const ordersSent = sent.filter((request) => request.status !== -1).length;
-  return summarize('steady', `${rate} orders/s for ${seconds} s (POST /order)`, sent, finals, { start, end }, { targetRate: rate, lag, productsPerOrder: products / Math.max(1, ordersSent) });
+  return summarize('steady', `${rate} orders/s for ${seconds} s (POST /order)`, sent, finals, { start, end }, { targetRate: rate, lag, productsPerOrder: products / Math.max(1, ordersSent), keys });
 }
 
 /** `orders` orders at once through POST /orders, 25 to a request, `parallel` requests at a time. */
@@ -296,6 +312,7 @@ export async function burstLoad(target: Target, orders: number, drainCapSeconds:
   const bodies = Array.from({ length: requests }, (_, index) => ({ orders: Array.from({ length: Math.min(25, orders - index * 25) }, () => nextOrder()) }));
   const products = bodies.reduce((total, body) => total + body.orders.reduce((sum, order) => sum + order.items.length, 0), 0);
   const sent: Sent[] = [];
+  const keys = noKeys();
   const start = Date.now();
   let next = 0;
   await Promise.all(
@@ -306,6 +323,7 @@ export async function burstLoad(target: Target, orders: number, drainCapSeconds:
         try {
           const { status, json } = await post(`${target.url}/orders`, body);
           const ids = status === 202 ? ((json as { orders?: { orderId: string }[] }).orders ?? []).map((order) => order.orderId) : [];
+          ids.forEach((orderId, index) => noteKeys(keys, orderId, body.orders[index] as OrderBody));
           sent.push({ orders: body.orders.length, orderIds: ids, sentAt, apiMs: Date.now() - sentAt, status });
         } catch {
           sent.push({ orders: body.orders.length, orderIds: [], sentAt, apiMs: Date.now() - sentAt, status: 0 });
@@ -316,5 +334,5 @@ export async function burstLoad(target: Target, orders: number, drainCapSeconds:
   );
   const end = Date.now();
   const finals = await finalTimes(target, sent.flatMap((request) => request.orderIds), drainCapSeconds, (open) => progress.update(requests, `waiting for ${open} orders to reach a final state`));
-  return summarize('burst', `burst of ${orders} orders (POST /orders, 25 a request, ${parallel} requests at a time)`, sent, finals, { start, end }, { lag: [0], productsPerOrder: products / orders });
+  return summarize('burst', `burst of ${orders} orders (POST /orders, 25 a request, ${parallel} requests at a time)`, sent, finals, { start, end }, { lag: [0], productsPerOrder: products / orders, keys });
 }

@@ -1,10 +1,13 @@
 // The results of a run as one JSON document, and the markdown summary written beside it and
 // printed at the end of `npm run bench`.
 import type { Tally } from './awsRequests';
+import { MODEL_RATE, PARTITION_WRITE_UNITS_PER_SECOND, type AwsScaleModel } from './awsScale';
 import type { Ceiling, EmulatorCapacity } from './capacity';
 import type { ColdStartResult } from './coldStart';
 import type { CostLine, DesignCost } from './cost';
 import { MAX_IN_FLIGHT, type StepResult } from './load';
+import type { InvocationTally, StackConfiguration } from './observed';
+import type { PartitionTally } from './partitions';
 
 export interface TargetCheck {
   name: string;
@@ -14,35 +17,61 @@ export interface TargetCheck {
   met: boolean | null;
 }
 
+/** Resident memory (RSS) by process role, and of all of npm start's processes at one moment. */
+export interface MemorySnapshot {
+  byRole: Record<string, number>;
+  totalMb: number;
+}
+
 export interface StepWithCost extends StepResult {
   cost: DesignCost & { emptyReceivesPerOrder: number };
   /** CloudWatch Logs would ingest this much per order (the functions' own lines). */
   logBytesPerOrder: number;
   callsPerOrder: Record<string, number>;
   ceiling?: Ceiling;
-  /** busy: the share of the time from the first order to the last final state that the function's slots were running it. */
-  lambda: Record<string, { invocations: number; p50Ms: number; p99Ms: number; coldStarts: number; slots: number; busy: number }>;
+  /** busy: the share of the time from the first order to the last final state that the function's execution environments were running it. */
+  lambda: Record<string, { invocations: number; p50Ms: number; p99Ms: number; coldStarts: number; environments: number; busy: number }>;
   /** Everything counted, by caller and call (latency samples are left out of the JSON). */
   requests: Tally;
+  /** What the AWS-scale model reads (left out of the JSON). */
+  counted: { partitions: PartitionTally; invocations: InvocationTally };
   /** CPU milliseconds per accepted order on this machine, by who spent them (what 2 cores allow is 2000 / total orders a second). */
   cpuMsPerOrder: { hostMainThread: number; lambdaWorkers: number; dynamoDbLocal: number; loadGenerator: number; total: number };
   /** How long each call took as the functions and pollers saw it (the emulators' answer times under this load). */
   callLatencyMs: Record<string, { p50: number; p99: number; requests: number }>;
+  /** The highest RSS of each of npm start's processes during the step, and of all of them at once. */
+  peakMemory: MemorySnapshot;
 }
 
 export interface BenchResults {
   date: string;
   revision: { commit: string; uncommittedChanges: boolean };
   quick: boolean;
-  options: { rates: number[]; burst: number; rounds: number; functionConcurrency?: number; pollerConcurrency?: number };
-  machine: { cpus: number; cpuModel: string; memoryGb: number; node: string; loadAverageAtStart: number[]; loadAverageDuringRun: { median: number; max: number } };
+  options: { rates: number[]; burst: number; rounds: number };
+  machine: {
+    cpus: number;
+    cpuModel: string;
+    memoryGb: number;
+    node: string;
+    loadAverageAtStart: number[];
+    loadAverageDuringRun: { median: number; max: number };
+    /** Cores this run's own processes kept busy (the benchmark, the stack, DynamoDB Local, the probes), sampled with the load average. */
+    ownCoresDuringRun: { median: number; max: number };
+    /** The load average less this run's own share: other work on the machine. */
+    otherLoadDuringRun: number;
+  };
   prices: string;
+  /** How the measured stack ran, and whether that is `npm start`'s configuration. */
+  configuration?: { startScript: string; expectedStackFlags: string[]; observed: StackConfiguration; matchesNpmStart: boolean };
+  /** Idle once ready: npm start alone (what users run), and the instrumented stack; again after the warm-up's orders. */
+  memory?: { idleAfterStart: MemorySnapshot; idleInstrumented: MemorySnapshot; idleAfterWarmUp: MemorySnapshot };
   coldStart?: ColdStartResult;
   /** The better of the two measurements, call by call; capacityRuns holds both. */
   capacity?: EmulatorCapacity;
   capacityRuns?: EmulatorCapacity[];
   steps: StepWithCost[];
   cost?: { step: string; ours: DesignCost; original: DesignCost };
+  awsScale?: AwsScaleModel;
   targets: TargetCheck[];
   notes: string[];
 }
@@ -50,6 +79,7 @@ export interface BenchResults {
 const fixed = (value: number, digits = 2) => (Number.isFinite(value) ? value.toFixed(digits) : '–');
 const table = (header: string[], rows: (string | number)[][]) =>
   [`| ${header.join(' | ')} |`, `| ${header.map(() => '---').join(' | ')} |`, ...rows.map((row) => `| ${row.join(' | ')} |`)].join('\n');
+const IDLE_NOTE = 'once ready (every function warmed by the stack itself): first of a separate `npm start` with nothing of the benchmark in it, the figure the target is about, then of the instrumented one (the instrument’s own share); and again after the warm-up’s orders and 5 s of quiet';
 const mark = (met: boolean | null) => (met === null ? 'not measured' : met ? '**met**' : '**missed**');
 
 const withoutDuration = (cost: DesignCost) => cost.lines.filter((line) => !(line.service === 'Lambda' && line.item === 'duration')).reduce((total, line) => total + line.dollarsPerMillionOrders, 0);
@@ -68,43 +98,88 @@ function costLines(lines: CostLine[]): string {
   );
 }
 
+const memoryTable = (columns: string[], snapshots: MemorySnapshot[]) => {
+  const roles = [...new Set(snapshots.flatMap((snapshot) => Object.keys(snapshot.byRole)))].sort();
+  return table(
+    ['Process', ...columns],
+    [...roles.map((role) => [role, ...snapshots.map((snapshot) => (snapshot.byRole[role] === undefined ? '' : String(snapshot.byRole[role])))]), ['**all at once**', ...snapshots.map((snapshot) => `**${snapshot.totalMb}**`)]],
+  );
+};
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor((values.length - 1) / 2)] ?? Number.NaN;
+
 export function toMarkdown(results: BenchResults): string {
   const out: string[] = [];
   const { machine } = results;
   out.push(`# Benchmark ${results.date.slice(0, 10)}${results.quick ? ' (quick run)' : ''}`);
   out.push(
-    `Commit ${results.revision.commit}${results.revision.uncommittedChanges ? ' with uncommitted changes to src/, the template or the contract' : ''}; ${machine.cpus} × ${machine.cpuModel}, ${machine.memoryGb} GB, Node ${machine.node}; load average ${machine.loadAverageAtStart.map((value) => value.toFixed(2)).join(' / ')} at the start, 1-minute load ${machine.loadAverageDuringRun.median} (median) to ${machine.loadAverageDuringRun.max} (max) during the run: other work shares this machine, and a load above 2 means the run got less than the two cores. Prices: ${results.prices}.`,
+    `Commit ${results.revision.commit}${results.revision.uncommittedChanges ? ' with uncommitted changes to src/, the template or the contract' : ''}; ${machine.cpus} × ${machine.cpuModel}, ${machine.memoryGb} GB, Node ${machine.node}. Load average ${machine.loadAverageAtStart.map((value) => value.toFixed(2)).join(' / ')} at the start; 1-minute load ${machine.loadAverageDuringRun.median} (median) to ${machine.loadAverageDuringRun.max} (max) during the run, of which this run's own processes (the benchmark, the stack, DynamoDB Local, the probes) kept ${machine.ownCoresDuringRun.median} cores busy (median; ${machine.ownCoresDuringRun.max} at most): other work on the machine ≈ ${machine.otherLoadDuringRun}. A load above ${machine.cpus} means the run got less than the ${machine.cpus} cores; the figures that compare two things do so within this run. Prices: ${results.prices}.`,
   );
 
   out.push('\n## Targets\n');
   out.push(table(['Target', 'Goal', 'Reached', ''], results.targets.map((target) => [target.name, target.goal, target.reached, mark(target.met)])));
 
+  const configuration = results.configuration;
+  if (configuration) {
+    const { observed } = configuration;
+    const workers = new Map<string, string[]>();
+    for (const [name, worker] of Object.entries(observed.workers)) {
+      const key = `flags ${JSON.stringify(worker.execArgv)}, NODE_OPTIONS ${JSON.stringify(worker.nodeOptions)}`;
+      workers.set(key, [...(workers.get(key) ?? []), name]);
+    }
+    out.push('\n## How the measured stack ran\n');
+    out.push(
+      `\`npm start\` itself (package.json: \`${configuration.startScript}\`), started by this run with the instrument preloaded through NODE_OPTIONS (it only observes, and is left out below). The stack's process: Node ${observed.node}, flags ${JSON.stringify(observed.stack.execArgv)}, NODE_OPTIONS ${JSON.stringify(observed.stack.nodeOptions)}, script ${observed.stack.script}, arguments \`${observed.stack.args.join(' ')}\`; the start script's flags: ${JSON.stringify(configuration.expectedStackFlags)}. Lambda workers, as each saw itself: ${[...workers].map(([key, names]) => `${key} (${names.length} functions)`).join('; ') || 'none reported'}. **${configuration.matchesNpmStart ? 'This is npm start’s configuration.' : 'This is not npm start’s configuration.'}**`,
+    );
+  }
+
+  if (results.memory) {
+    const steps = results.steps;
+    out.push('\n## Memory (RSS, MB)\n');
+    out.push(
+      `Every process \`npm start\` runs, npm's own included: npm's process and everything below it in /proc (by parent), each one's VmRSS. Idle: the highest of three samples a second apart, ${IDLE_NOTE}. Under load: each process's highest sample (one a second) during the step, and the highest sum of all at one moment.\n`,
+    );
+    out.push(
+      memoryTable(
+        ['Idle once ready: npm start alone', 'Idle once ready: instrumented', 'Idle after the warm-up', ...steps.map((step) => `peak, ${step.label.split(' (')[0] ?? step.label}`)],
+        [results.memory.idleAfterStart, results.memory.idleInstrumented, results.memory.idleAfterWarmUp, ...steps.map((step) => step.peakMemory)],
+      ),
+    );
+    const environments = Object.values(results.configuration?.observed.environments ?? {}).reduce((total, count) => total + count, 0);
+    if (environments > 0) out.push(`\nExecution environments (worker threads) started by the end of the run: ${environments}; the local runtime, like Lambda, keeps those it started.`);
+  }
+
   const cold = results.coldStart;
   if (cold) {
+    const other = cold.production.sdk === 'bundled' ? 'SDK external (the runtime’s)' : 'SDK bundled (tree-shaken)';
+    const maps = cold.production.sourceMaps ? 'no source maps' : 'source maps on';
     out.push(`\n## 1. Cold start\n`);
     out.push(
-      `Production bundles built by esbuild from each function's Metadata.BuildProperties; naive = the same handler as CommonJS, not minified, no tree-shaking, every dependency (AWS SDK included) inside. Module init = median of ${cold.rounds} fresh Node ${cold.node} processes requiring the bundle with the function's environment (placeholders for resources, the template's NODE_OPTIONS), interleaved. First request = an API request refused by validation (no AWS call), which compiles that route's validator.\n`,
+      `Production bundles built by esbuild from each function's Metadata.BuildProperties: the AWS SDK ${cold.production.sdk === 'bundled' ? 'bundled from its ES modules (tree-shaken)' : 'left to the Lambda runtime'}, source maps ${cold.production.sourceMaps ? 'shipped and enabled by NODE_OPTIONS' : 'neither shipped nor enabled'}. Module init = median of ${cold.rounds} fresh Node ${cold.node} processes requiring the bundle with the function's environment (placeholders for resources, the template's NODE_OPTIONS), all variants interleaved. SDK clients alone = the clients its src/adapters/clients modules build and the commands and errors its own code imports, nothing else, packaged the same way: the floor of its init. Zipped = the bundle's folder as \`sam deploy\` uploads it. First request = an API request refused by validation (no AWS call), which compiles that route's validator.\n`,
     );
     out.push(
       table(
-        ['Function', 'Bundle KB (map)', 'Naive KB', 'Init ms', 'Naive init ms', 'Ratio', 'First request ms', 'SDK alone ms', 'Init without source maps ms', 'SDK tree-shaken in: KB, init ms (no maps)'],
+        ['Function', 'Zipped KB (JS KB)', 'Init ms', 'SDK clients alone ms', 'Ratio', 'First request ms', `${other}: init ms, zipped KB`, `${maps}: init ms, zipped KB`],
         cold.functions.map((fn) => [
           fn.logicalId,
-          `${fixed(fn.production.jsKb, 1)} (${fixed(fn.production.mapKb, 0)})`,
-          fixed(fn.naive.jsKb, 0),
+          `${fixed(fn.production.zippedKb, 1)} (${fixed(fn.production.jsKb, 1)})`,
           fixed(fn.init.production.medianMs, 1),
-          fixed(fn.init.naive.medianMs, 1),
+          fixed(fn.init.clientsFloor.medianMs, 1),
           fixed(fn.ratio, 2),
           fn.init.production.firstRequestMs === undefined ? '' : fixed(fn.init.production.firstRequestMs, 1),
-          fixed(fn.init.sdkFloor.medianMs, 1),
-          fixed(fn.init.productionNoSourceMaps.medianMs, 1),
-          `${fixed(fn.sdkTreeShaken.jsKb, 0)}, ${fixed(fn.init.sdkTreeShaken.medianMs, 1)} (${fixed(fn.init.sdkTreeShakenNoSourceMaps.medianMs, 1)})`,
+          `${fixed(fn.init.otherSdk.medianMs, 1)}, ${fixed(fn.otherSdk.zippedKb, 0)}`,
+          `${fixed(fn.init.otherSourceMaps.medianMs, 1)}, ${fixed(fn.otherSourceMaps.zippedKb, 0)}`,
         ]),
       ),
     );
+    const difference = (variant: 'otherSdk' | 'otherSourceMaps') => median(cold.functions.map((fn) => fn.init[variant].medianMs - fn.init.production.medianMs));
+    const ratio = (variant: 'otherSdk' | 'otherSourceMaps') => median(cold.functions.map((fn) => fn.init[variant].medianMs / fn.init.production.medianMs));
+    out.push(
+      `\nThe two build decisions, against their alternatives in this run (median over the functions): ${other} would change init by ${fixed(difference('otherSdk'), 1)} ms (${fixed(100 * (ratio('otherSdk') - 1), 0)} %); ${maps} by ${fixed(difference('otherSourceMaps'), 1)} ms (${fixed(100 * (ratio('otherSourceMaps') - 1), 0)} %). A positive figure means the template's choice is the faster one.`,
+    );
     const bounded = cold.functions.filter((fn) => fn.bounds);
     if (bounded.length > 0) {
-      out.push('\nWhat bounds the misses (one breakdown run each): bytes in the bundle by package; init time by package (exclusive load time: resolve, read, compile, run); CPU time inside the bundle by bundled package (source-mapped `--cpu-prof`).\n');
+      out.push('\nWhat bounds the misses (one breakdown run each): bytes in the bundle by package; init time by package (exclusive load time: resolve, read, compile, run); CPU time inside the bundle by bundled package (`--cpu-prof`, mapped through a source map of the same code).\n');
       out.push(
         table(
           ['Function', 'Bundle bytes by package (KB)', 'Init by package (ms)', 'CPU inside the bundle (ms)'],
@@ -122,7 +197,7 @@ export function toMarkdown(results: BenchResults): string {
   if (results.cost) {
     const { ours, original, step } = results.cost;
     out.push(`\n## 2. Cost per order\n`);
-    out.push(`This design as counted during the ${step} step (AWS SDK middleware in every function and in the queue pollers); the original design modelled from its flow (see bench/cost.ts), with this run's products per order and call latencies.\n`);
+    out.push(`This design as counted during the ${step} step (every AWS request the functions and the queue pollers sent, as node:http carried it); the original design modelled from its flow (see bench/cost.ts), with this run's products per order and call latencies.\n`);
     out.push(
       table(
         ['', 'This design (measured)', 'Original design (modelled)'],
@@ -144,9 +219,8 @@ export function toMarkdown(results: BenchResults): string {
 
   if (results.steps.length > 0) {
     out.push(`\n## 3. Throughput and latency (local stack)\n`);
-    const { functionConcurrency, pollerConcurrency } = results.options;
     out.push(
-      `The local runtime as \`npm start\` runs it${functionConcurrency || pollerConcurrency ? `, except: ${[functionConcurrency ? `${functionConcurrency} execution environments per function` : '', pollerConcurrency ? `${pollerConcurrency} pollers per queue (ScalingConfig still caps)` : ''].filter(Boolean).join(', ')}` : ''}; accounts and stock seeded so that every order ships; 1–3 products an order; a warm-up of 20 orders/s first, not measured. A steady step's final / s counts orders that became final inside its sending window after its first seconds.\n`,
+      `The local stack as \`npm start\` runs it; accounts and stock seeded so that every order ships; 1–3 products an order; a warm-up of 20 orders/s first, not measured. A steady step's final / s counts orders that became final inside its sending window after its first seconds.\n`,
     );
     out.push(
       table(
@@ -185,7 +259,7 @@ export function toMarkdown(results: BenchResults): string {
       ),
     );
     const functionNames = [...new Set(results.steps.flatMap((step) => Object.keys(step.lambda)))].sort();
-    out.push(`\nLambda durations as the functions ran here (p50 / p99 ms, invocations; cold starts; how busy its slots were: execution environments, or for a queue consumer its pollers):\n`);
+    out.push(`\nLambda durations as the functions ran here (p50 / p99 ms, invocations; cold starts; how busy its execution environments were, over the step's time):\n`);
     out.push(
       table(
         ['Function', ...results.steps.map((step) => step.label.split(' (')[0] ?? step.label)],
@@ -193,7 +267,7 @@ export function toMarkdown(results: BenchResults): string {
           name,
           ...results.steps.map((step) => {
             const stats = step.lambda[name];
-            return stats ? `${fixed(stats.p50Ms, 0)} / ${fixed(stats.p99Ms, 0)} (${stats.invocations}${stats.coldStarts ? `; ${stats.coldStarts} cold` : ''}; ${fixed(100 * stats.busy, 0)} % of ${stats.slots} busy)` : '';
+            return stats ? `${fixed(stats.p50Ms, 0)} / ${fixed(stats.p99Ms, 0)} (${stats.invocations}${stats.coldStarts ? `; ${stats.coldStarts} cold` : ''}; ${fixed(100 * stats.busy, 0)} % of ${stats.environments} busy)` : '';
           }),
         ]),
       ),
@@ -207,6 +281,47 @@ export function toMarkdown(results: BenchResults): string {
       table(
         ['Call', ...results.steps.map((step) => step.label.split(' (')[0] ?? step.label)],
         latencyCalls.map((call) => [call, ...results.steps.map((step) => (step.callLatencyMs[call] ? `${fixed(step.callLatencyMs[call].p50, 0)} / ${fixed(step.callLatencyMs[call].p99, 0)}` : ''))]),
+      ),
+    );
+  }
+
+  const scale = results.awsScale;
+  if (scale) {
+    const orders = (value: number | undefined) => (value === undefined ? 'grows with their number' : Number.isFinite(value) ? Math.round(value).toLocaleString('en') : 'unbounded');
+    out.push(`\n## 4. The AWS-scale model\n`);
+    out.push(
+      `From what the ${scale.step} step counted (${scale.orders} orders): every DynamoDB write's units, by table or index and by the partition key value the request carries (the key schemas as the stack created them). DynamoDB serves ${PARTITION_WRITE_UNITS_PER_SECOND.toLocaleString('en')} WCU/s per partition, and one partition key value stays on one partition, so a table's busiest key bounds the orders/s. Keys are told apart by what they are: an order's own, a customer's or a product's (the step's orders name them), or shared by orders whatever they name. Spread: orders over many customers and products (a customer's or product's key then takes a vanishing share). Hot: every order names that one customer or product. Writes that name no partition (an index key REMOVEd, an item deleted) are spread like those that do. The busiest key of a short step also carries sampling noise (a few hundred orders over 32 shards leave one shard well above their mean), so the spread figure errs low.\n`,
+    );
+    out.push(
+      table(
+        ['Table / index', 'Partition key', 'Keyed by', 'Keys seen', 'WCU / order', 'Busiest key: WCU / order', 'WCU per order naming the key', 'Orders/s at 1,000 WCU/s: spread', 'Hot key'],
+        scale.partitions.map((family) => [
+          family.target,
+          family.attribute,
+          family.keyedBy,
+          family.keys,
+          fixed(family.unitsPerOrder, 3),
+          `${fixed(family.busiest.unitsPerOrder, 4)} (${family.busiest.key.length > 24 ? `${family.busiest.key.slice(0, 21)}...` : family.busiest.key})`,
+          family.unitsPerNamingOrder === undefined ? '' : fixed(family.unitsPerNamingOrder, 3),
+          orders(family.spreadOrdersPerSecond),
+          family.hotOrdersPerSecond === undefined ? '' : orders(family.hotOrdersPerSecond),
+        ]),
+      ),
+    );
+    out.push(`\nSpread: **${orders(scale.spread.ordersPerSecond)} orders/s**, bound by ${scale.spread.boundBy}. One hot product: **${orders(scale.hotProduct.ordersPerSecond)} orders/s**, bound by ${scale.hotProduct.boundBy}.`);
+    out.push(
+      `\nLambda: ${fixed(scale.lambda.invocationsPerOrder, 3)} invocations per order (batches as full as they were at this step's rate; fuller at higher rates), and by Little's law ${fixed(scale.lambda.concurrencyAtModelRate, 0)} concurrent executions at ${MODEL_RATE.toLocaleString('en')} orders/s with the durations measured here, which overstate AWS's (emulators on this shared machine): a lower bound on the headroom, not a forecast.\n`,
+    );
+    out.push(
+      table(
+        ['Function', 'Invocations / order', 'Duration mean / p99 ms (local)', `Concurrency at ${MODEL_RATE.toLocaleString('en')} orders/s`, 'Template cap → orders/s it allows'],
+        scale.lambda.functions.map((fn) => [
+          fn.logicalId,
+          fixed(fn.invocationsPerOrder, 3),
+          `${fixed(fn.meanMs, 1)} / ${fixed(fn.p99Ms, 1)}`,
+          fixed(fn.concurrencyAtModelRate, 1),
+          fn.cap ? `${fn.cap.concurrency} (${fn.cap.by}) → ${orders(fn.cap.ordersPerSecond)}` : 'none (the account’s concurrency)',
+        ]),
       ),
     );
   }

@@ -1,7 +1,7 @@
 // Bundles each function with esbuild from its own Metadata.BuildProperties, the way `sam build`
 // does (BuildMethod: esbuild), so what runs locally is what deploys. Also bundles the runtime's
 // own worker entry, which must be plain JavaScript inside a worker thread.
-import { build, type BuildOptions, type Loader } from 'esbuild';
+import { build as esbuild, stop as stopEsbuild, type BuildOptions, type Loader } from 'esbuild';
 import { rm } from 'node:fs/promises';
 import { join, resolve as resolvePath } from 'node:path';
 import { createResolver, type Template, type TemplateResource } from './template';
@@ -13,7 +13,6 @@ export interface BuiltFunction {
   /** `orderApi.handler` -> <codeDir>/orderApi.js */
   handlerFile: string;
   handlerExport: string;
-  sourcemap: boolean;
 }
 
 export const LOCAL_DIR = '.local';
@@ -49,6 +48,22 @@ export function esbuildOptions(template: Template, resource: TemplateResource, o
   };
 }
 
+let buildsRunning = 0;
+
+/**
+ * One esbuild build. esbuild's JS API keeps its service (a child process of about 80 MB) running
+ * after a build; it is stopped whenever no build is left running, and starts again for the next.
+ */
+async function build(options: BuildOptions): Promise<void> {
+  buildsRunning += 1;
+  try {
+    await esbuild(options);
+  } finally {
+    buildsRunning -= 1;
+    if (buildsRunning === 0) await stopEsbuild();
+  }
+}
+
 /** Builds every function into <buildDir>/<LogicalId>/; buildDir must lie inside the project so that externals resolve from its node_modules. */
 export async function buildFunctions(template: Template, buildDir: string = join(template.dir, LOCAL_DIR, 'build')): Promise<BuiltFunction[]> {
   const resolve = createResolver(template, {});
@@ -70,14 +85,13 @@ export async function buildFunctions(template: Template, buildDir: string = join
         codeDir,
         handlerFile: join(codeDir, `${handler.slice(0, dot)}.js`),
         handlerExport: handler.slice(dot + 1),
-        sourcemap: options.sourcemap === true,
       };
     }),
   );
 }
 
 /** Bundles one of the runtime's own TypeScript modules to CommonJS, for a worker thread or require(). */
-export async function buildRuntimeModule(entry: string, outfile: string, options: Pick<BuildOptions, 'loader' | 'external'> = {}): Promise<string> {
-  await build({ entryPoints: [entry], outfile, bundle: true, platform: 'node', format: 'cjs', target: 'node22', sourcemap: 'inline', logLevel: 'silent', packages: 'external', ...options });
+export async function buildRuntimeModule(entry: string, outfile: string): Promise<string> {
+  await build({ entryPoints: [entry], outfile, bundle: true, platform: 'node', format: 'cjs', target: 'node22', sourcemap: 'inline', logLevel: 'silent', packages: 'external' });
   return outfile;
 }

@@ -12,7 +12,6 @@ export interface WorkerConfig {
   memorySize: number;
   logGroupName: string;
   logStreamName: string;
-  sourcemap: boolean;
   /** V8 code cache shared by all environments: each worker loads the SDK afresh, and this halves that. */
   compileCacheDir?: string;
 }
@@ -79,8 +78,6 @@ function call(handler: Handler, event: unknown, context: object): Promise<unknow
 
 function main(port: NonNullable<typeof parentPort>): void {
   const config = workerData as WorkerConfig;
-  // Lambda honours NODE_OPTIONS=--enable-source-maps; a worker cannot take NODE_OPTIONS, so do it here.
-  if (config.sourcemap && /--enable-source-maps/.test(process.env.NODE_OPTIONS ?? '')) process.setSourceMapsEnabled(true);
   const post = (reply: WorkerReply) => port.postMessage(reply);
   if (config.compileCacheDir) enableCompileCache(config.compileCacheDir);
 

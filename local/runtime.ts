@@ -76,9 +76,9 @@ export interface LocalStack {
   stop(): Promise<void>;
 }
 
-/** The HTTP contract's validators, bundled from src/http/contract.ts (it imports swagger.yaml as text). */
+/** The HTTP contract's validators, bundled from src/http/contract.ts as the functions bundle them. */
 async function loadContract(buildDir: string): Promise<ContractLookup> {
-  const file = await buildRuntimeModule(join(PROJECT_ROOT, 'src', 'http', 'contract.ts'), join(buildDir, '.runtime', 'contract.js'), { loader: { '.yaml': 'text' } });
+  const file = await buildRuntimeModule(join(PROJECT_ROOT, 'src', 'http', 'contract.ts'), join(buildDir, '.runtime', 'contract.js'));
   const contract = createRequire(__filename)(file) as typeof import('../src/http/contract');
   return (resource, method) => contract.operationContract(resource, method);
 }

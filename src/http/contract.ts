@@ -1,8 +1,8 @@
-// The HTTP contract, read from swagger.yaml (bundled as text), and validators derived from it.
+// The HTTP contract and validators derived from it. The contract is swagger.yaml's, compiled to
+// JSON at build time (scripts/generateContract.ts), so that no cold start parses YAML.
 import { Validator, type OutputUnit } from '@cfworker/json-schema';
-import { load } from 'js-yaml';
-import specText from '../../swagger.yaml';
 import type { FieldError } from '../domain/orderRequest';
+import generated from './contract.generated.json';
 
 interface Parameter {
   name: string;
@@ -25,7 +25,7 @@ export interface OpenApiDocument {
 
 export const HTTP_METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch'] as const;
 
-export const openApi = load(specText) as OpenApiDocument;
+export const openApi = generated as unknown as OpenApiDocument;
 
 export interface OperationContract {
   operationId: string;

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,7 +23,7 @@ function localStack(): ProvisionedStack {
 }
 
 describe('functionDefinitions', () => {
-  const built = { logicalId: 'OrderApiFunction', codeDir: '/build/OrderApiFunction', handlerFile: '/build/OrderApiFunction/orderApi.js', handlerExport: 'handler', sourcemap: true };
+  const built = { logicalId: 'OrderApiFunction', codeDir: '/build/OrderApiFunction', handlerFile: '/build/OrderApiFunction/orderApi.js', handlerExport: 'handler' };
   const [definition] = functionDefinitions(localStack(), [built], { AWS_REGION: 'us-east-1', AWS_ENDPOINT_URL_DYNAMODB: 'http://127.0.0.1:1' });
 
   it('gives a function its template environment resolved to local names, the SDK endpoints and Lambda’s reserved variables', () => {
@@ -61,10 +62,10 @@ describe('esbuildOptions', () => {
       platform: 'node',
       format: 'cjs',
       outdir: '/out',
-      external: ['@aws-sdk/*'],
-      loader: { '.yaml': 'text' },
+      external: [],
+      mainFields: ['module', 'main'],
       minify: true,
-      sourcemap: true,
+      sourcemap: false,
       target: ['es2023'],
     });
   });
@@ -82,6 +83,7 @@ exports.handler = async (event, context) => {
   return { calls, requestId: context.awsRequestId, functionName: context.functionName, hasTimeLeft: context.getRemainingTimeInMillis() > 0, greeting: process.env.GREETING };
 };`,
     'callback.js': 'exports.handler = (event, context, callback) => callback(null, "called back");',
+    'node.js': 'exports.handler = async () => ({ execArgv: process.execArgv, preloaded: globalThis.preloaded === true, sourceMaps: process.sourceMapsEnabled });',
     'initFails.js': 'throw new Error("GREETING is not set");',
     'effect.js': `exports.handler = async (event) => {
   if (event.waitMs) await new Promise((resolve) => setTimeout(resolve, event.waitMs));
@@ -90,19 +92,19 @@ exports.handler = async (event, context) => {
 };`,
   };
 
-  const definitionFor = (file: string): FunctionDefinition => ({
+  const definitionFor = (file: string, environment: Record<string, string> = {}): FunctionDefinition => ({
     logicalId: 'Echo',
     name: 'local-Echo',
     arn: 'arn:aws:lambda:us-east-1:000000000000:function:local-Echo',
-    built: { logicalId: 'Echo', codeDir: dir, handlerFile: join(dir, file), handlerExport: 'handler', sourcemap: false },
+    built: { logicalId: 'Echo', codeDir: dir, handlerFile: join(dir, file), handlerExport: 'handler' },
     timeoutSeconds: 1,
     memorySize: 128,
-    environment: { GREETING: 'hello' },
+    environment: { GREETING: 'hello', ...environment },
     events: {},
   });
   const pools: FunctionPool[] = [];
-  const pool = (file: string, options: Partial<PoolOptions> = {}) => {
-    const created = new FunctionPool(definitionFor(file), { workerScript, log: () => undefined, maxConcurrency: 2, ...options });
+  const pool = (file: string, options: Partial<PoolOptions> = {}, environment: Record<string, string> = {}) => {
+    const created = new FunctionPool(definitionFor(file, environment), { workerScript, log: () => undefined, maxConcurrency: 2, ...options });
     pools.push(created);
     return created;
   };
@@ -134,6 +136,23 @@ exports.handler = async (event, context) => {
     const results = (await Promise.all([echo.invoke({}), echo.invoke({}), echo.invoke({})])) as { calls: number }[];
     expect(echo.size).toBe(2);
     expect(results.map((result) => result.calls).sort()).toEqual([1, 1, 2]);
+  });
+
+  it('runs the function with the NODE_OPTIONS of its environment, as Lambda does', async () => {
+    await expect(pool('node.js', {}, { NODE_OPTIONS: '--enable-source-maps' }).invoke({})).resolves.toMatchObject({ sourceMaps: true });
+    await expect(pool('node.js').invoke({})).resolves.toMatchObject({ sourceMaps: false });
+  });
+
+  it('starts an execution environment as plain Node, whatever flags and preloads the runtime itself runs with', async () => {
+    const runtime = await buildRuntimeModule(join(__dirname, '..', '..', '..', 'local', 'functions.ts'), join(dir, 'functions.js'));
+    const preload = join(dir, 'preload.js');
+    writeFileSync(preload, 'globalThis.preloaded = true;');
+    const script = `
+      const { FunctionPool } = require(${JSON.stringify(runtime)});
+      const pool = new FunctionPool(${JSON.stringify(definitionFor('node.js'))}, { workerScript: ${JSON.stringify(workerScript)}, log: () => undefined });
+      pool.invoke({}).then((result) => { console.log(JSON.stringify({ runtime: globalThis.preloaded === true, worker: result })); return pool.stop(); });`;
+    const output = execFileSync(process.execPath, ['--require', preload, '--no-deprecation', '-e', script], { encoding: 'utf8' });
+    expect(JSON.parse(output.trim())).toEqual({ runtime: true, worker: { execArgv: [], preloaded: false, sourceMaps: false } });
   });
 
   it('supports callback-style handlers', async () => {
