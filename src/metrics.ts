@@ -80,7 +80,7 @@ export const orderMetrics = {
   unannounced(count: number): void {
     if (count > 0) add('OrdersUnannounced', count, {});
   },
-  checked(check: Check, passed: boolean): void {
+  checked({ check, passed }: { check: Check; passed: boolean }): void {
     add('CheckResults', 1, { Check: check.toLowerCase(), Outcome: passed ? 'passed' : 'failed' });
   },
   shipped(order: { createdAt: string }): void {
