@@ -1,7 +1,8 @@
 // What check results do to an order. The results of one batch are taken together per order and
-// applied to the order as it stands, so that one conditional write records every new result and
-// takes the order as far as they allow: READY_TO_SHIP once both checks passed, REJECTED as soon as
-// one failed. A result already recorded, or one for an order that has moved on, changes nothing.
+// applied to the order as it stands, as if one after another, so that one conditional write records
+// them and takes the order as far as they allow: READY_TO_SHIP once both checks passed, REJECTED as
+// soon as one failed (its line last in the log). A result already recorded, or one for an order
+// that has moved on, changes nothing.
 import { checkAttribute, OrderStatus, READY_TO_SHIP_LOG, type CheckResult, type OrderProgress } from './order';
 
 /** One conditional write: made only while the order is still exactly as `from`. */
@@ -33,14 +34,19 @@ export function nextCheckStep(order: OrderProgress, results: readonly CheckResul
   const from = progressOf(order);
   const to = progressOf(order);
   const recorded: CheckResult[] = [];
+  let rejectedFor: CheckResult | undefined;
+  // As if applied one after another: the first result of a check counts (a repeat, or a second
+  // opinion, changes nothing), and once one has failed the order is rejected and the rest is moot.
   for (const result of results) {
     const attribute = checkAttribute(result.check);
-    // The first result of a check counts; a repeat (or a second opinion) changes nothing.
     if (to[attribute] !== undefined) continue;
     to[attribute] = result.passed ? 'PASSED' : 'FAILED';
     recorded.push(result);
+    if (!result.passed) {
+      rejectedFor = result;
+      break;
+    }
   }
-  const rejectedFor = recorded.find((result) => !result.passed);
   if (rejectedFor) to.status = OrderStatus.Rejected;
   else if (to.creditCheck === 'PASSED' && to.stockCheck === 'PASSED') to.status = OrderStatus.ReadyToShip;
   // Nothing new, unless the order had both checks recorded without being moved on (see the sweeper).

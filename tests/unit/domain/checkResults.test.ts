@@ -29,12 +29,16 @@ describe('what check results do to an order', () => {
     expect(step).toMatchObject({ kind: 'update', update: { to: { status: 'READY_TO_SHIP' }, logLines: ['Stock check passed', 'Credit check passed', READY_TO_SHIP_LOG] } });
   });
 
-  it('rejects the order for the first failed result, recording every new result with it', () => {
+  it('rejects the order for the first failed result, recording the results before it and none after, as one after another would', () => {
     expect(nextCheckStep(pending, [creditPassed, stockFailed])).toEqual({
       kind: 'update',
       update: { from: pending, to: { status: 'REJECTED', creditCheck: 'PASSED', stockCheck: 'FAILED' }, recorded: [creditPassed, stockFailed], logLines: ['Credit check passed', 'Stock check failed'], rejectedFor: stockFailed },
     });
-    expect(nextCheckStep(pending, [stockFailed, creditFailed])).toMatchObject({ update: { rejectedFor: stockFailed } });
+    expect(nextCheckStep(pending, [stockFailed, creditPassed])).toEqual({
+      kind: 'update',
+      update: { from: pending, to: { status: 'REJECTED', stockCheck: 'FAILED' }, recorded: [stockFailed], logLines: ['Stock check failed'], rejectedFor: stockFailed },
+    });
+    expect(nextCheckStep(pending, [stockFailed, creditFailed])).toMatchObject({ update: { recorded: [stockFailed], rejectedFor: stockFailed } });
   });
 
   it('counts only the first result of a check: a repeat or a contrary second one changes nothing', () => {

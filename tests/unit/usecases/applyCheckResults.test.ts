@@ -84,12 +84,13 @@ describe('applying a batch of check results', () => {
     expect(calls.shipped).toEqual([]);
   });
 
-  it('records a passed and a failed result that came together, and rejects the order once', async () => {
-    const { rows, ports } = orderTable(placed('o-1'));
-    const report = await applyCheckResults([credit('o-1'), stockShort('o-1')], ports);
-    expect(effects(report)).toEqual(['rejected', 'rejected']);
-    expect(report.rejected).toHaveLength(1);
-    expect(rows.get('o-1')).toMatchObject({ status: 'REJECTED', creditCheck: 'PASSED', stockCheck: 'FAILED' });
+  it('rejects an order once for a passed and a failed result that came together, the failure last in its log', async () => {
+    const { rows, ports } = orderTable(placed('o-1'), placed('o-2'));
+    const report = await applyCheckResults([credit('o-1'), stockShort('o-1'), stockShort('o-2'), credit('o-2')], ports);
+    expect(effects(report)).toEqual(['rejected', 'rejected', 'rejected', 'rejected']);
+    expect(report.rejected.map(({ order }) => order.orderId)).toEqual(['o-1', 'o-2']);
+    expect(rows.get('o-1')).toMatchObject({ status: 'REJECTED', creditCheck: 'PASSED', stockCheck: 'FAILED', logs: [credit('o-1').detail, stockShort('o-1').detail] });
+    expect(rows.get('o-2')).toMatchObject({ status: 'REJECTED', stockCheck: 'FAILED', logs: [stockShort('o-2').detail] });
   });
 
   it('changes nothing for a result of an order rejected already, or for a second opinion on a check it has', async () => {
