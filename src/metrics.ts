@@ -31,7 +31,7 @@ export const METRICS = {
   SweepsOutOfTime: { unit: MetricUnit.Count, dimensions: [] },
   /** Dead letters the sweeper read in one run, over all four dead-letter queues (at most 100 a queue). */
   DeadLettersSeen: { unit: MetricUnit.Count, dimensions: [] },
-  /** Dead letters that name no order (malformed, or an unknown id): left alone, for a person to look at. */
+  /** Dead letters that name no order (malformed, an unknown id, or one no order can be read under): left alone, for a person to look at. */
   DeadLettersNamingNoOrder: { unit: MetricUnit.Count, dimensions: [] },
   /** Queue messages whose handling failed: retried alone, dead-lettered after MaxReceiveCount deliveries. Lambda's Errors do not count them. */
   MessagesFailed: { unit: MetricUnit.Count, dimensions: [] },
