@@ -88,19 +88,16 @@ export interface Deadline {
 class TransactionContendedError extends Error {}
 
 export function orderStore(db: DynamoDBDocumentClient, tableName: string, now: () => string = () => new Date().toISOString()) {
-  /** Runs a conditional update; what it returned (the item, when the command asks for ReturnValues), or undefined when the condition did not hold. */
-  async function updatedIf(command: UpdateCommand, deadline?: number): Promise<{ attributes?: Item } | undefined> {
+  /** Runs a conditional update; false when the condition did not hold. */
+  async function updateIf(command: UpdateCommand, deadline?: number): Promise<boolean> {
     try {
-      const { Attributes } = await retryingTransactionConflicts(() => db.send(command, until(deadline)), deadline);
-      return Attributes ? { attributes: Attributes } : {};
+      await retryingTransactionConflicts(() => db.send(command, until(deadline)), deadline);
+      return true;
     } catch (error) {
-      if (isConditionFailure(error)) return undefined;
+      if (isConditionFailure(error)) return false;
       throw error;
     }
   }
-
-  /** Runs a conditional update; false when the condition did not hold. */
-  const updateIf = async (command: UpdateCommand, deadline?: number): Promise<boolean> => (await updatedIf(command, deadline)) !== undefined;
 
   /** Moves an order still in `status` (and, with `check`, still without that check's result) to REJECTED with the reason; false if it had moved on. */
   function rejectIfStill(orderId: string, status: OrderStatus, logLine: string, check?: 'creditCheck' | 'stockCheck'): Promise<boolean> {

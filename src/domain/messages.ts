@@ -30,7 +30,13 @@ export interface ShipmentRequest {
 }
 
 export function toShipmentRequestMessage(order: OrderToShip): ShipmentRequestMessage {
-  return { orderId: order.orderId, customerId: order.customerId, items: order.items.map(({ productId, qty }) => ({ productId, qty })), totalAmount: formatCents(order.totalCents), createdAt: order.createdAt };
+  return {
+    orderId: order.orderId,
+    customerId: order.customerId,
+    items: order.items.map(({ productId, qty }) => ({ productId, qty })),
+    totalAmount: formatCents(order.totalCents),
+    createdAt: order.createdAt,
+  };
 }
 
 function object(value: unknown): Record<string, unknown> {
