@@ -31,7 +31,7 @@ export const METRICS = {
   SweepsOutOfTime: { unit: MetricUnit.Count, dimensions: [] },
   /** Dead letters the sweeper read in one run, over all four dead-letter queues (at most 100 a queue). */
   DeadLettersSeen: { unit: MetricUnit.Count, dimensions: [] },
-  /** Dead letters that name no order (malformed, or an unknown id): left alone, for a person to look at. */
+  /** Dead letters that name no order (malformed, an unknown id, or one no order can be read under): left alone, for a person to look at. */
   DeadLettersNamingNoOrder: { unit: MetricUnit.Count, dimensions: [] },
   /** Queue messages whose handling failed: retried alone, dead-lettered after MaxReceiveCount deliveries. Lambda's Errors do not count them. */
   MessagesFailed: { unit: MetricUnit.Count, dimensions: [] },
@@ -80,7 +80,7 @@ export const orderMetrics = {
   unannounced(count: number): void {
     if (count > 0) add('OrdersUnannounced', count, {});
   },
-  checked(check: Check, passed: boolean): void {
+  checked({ check, passed }: { check: Check; passed: boolean }): void {
     add('CheckResults', 1, { Check: check.toLowerCase(), Outcome: passed ? 'passed' : 'failed' });
   },
   shipped(order: { createdAt: string }): void {

@@ -3,10 +3,11 @@
 // Every write adds 1 to the item's `version` (the shipping transaction too), so a client that read
 // a balance can make its write conditional on nothing having changed since.
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { BatchGetCommand, GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Cents } from '../domain/money';
 import { moneyValue, readCents, readInteger } from './numbers';
-import { retryingTransactionConflicts, withRetries } from './retry';
+import { itemsByKey, type ItemsByKey } from './itemsByKey';
+import { retryingTransactionConflicts } from './retry';
 
 export interface Balance<T> {
   id: string;
@@ -88,23 +89,9 @@ function balanceStore<T>(db: DynamoDBDocumentClient, tableName: string, keyName:
       return Item ? fromItem(Item) : undefined;
     },
 
-    /** Balances of up to 100 keys; missing keys are absent from the map. */
-    async getMany(ids: string[]): Promise<Map<string, T>> {
-      const found = new Map<string, T>();
-      let keys = [...new Set(ids)].map((id) => ({ [keyName]: id }));
-      if (keys.length === 0) return found;
-      await withRetries(async () => {
-        const { Responses, UnprocessedKeys } = await db.send(
-          new BatchGetCommand({ RequestItems: { [tableName]: { Keys: keys, ConsistentRead: true } } }),
-        );
-        for (const item of Responses?.[tableName] ?? []) {
-          const balance = fromItem(item);
-          found.set(balance.id, balance.balance);
-        }
-        keys = (UnprocessedKeys?.[tableName]?.Keys ?? []) as typeof keys;
-        if (keys.length > 0) throw new Error(`${keys.length} keys were left unprocessed`);
-      });
-      return found;
+    /** The balances of many keys in as few reads as DynamoDB allows; each key read, or failed, on its own. */
+    async getMany(ids: readonly string[]): Promise<ItemsByKey<T>> {
+      return itemsByKey(db, tableName, keyName, ids, (item) => codec.read(item.balance));
     },
   };
 }

@@ -4,7 +4,6 @@
 import { ConditionalCheckFailedException, TransactionCanceledException, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import {
-  BatchGetCommand,
   DeleteCommand,
   GetCommand,
   PutCommand,
@@ -13,11 +12,13 @@ import {
   UpdateCommand,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
-import { checkAttribute, FINAL_STATUSES, OrderStatus, READY_TO_SHIP_LOG, type CheckResult, type Order, type OrderProgress } from '../domain/order';
+import { nextCheckStep, type CheckUpdate } from '../domain/checkResults';
+import { checkAttribute, FINAL_STATUSES, OrderStatus, type Order, type OrderItem, type OrderProgress } from '../domain/order';
 import { sweepShardOf, type DeadLetterSubject } from '../domain/sweep';
 import type { StoreOutcome } from '../usecases/placeOrders';
 import type { SweptOrder } from '../usecases/sweepOrders';
 import { moneyValue, readCents, readInteger } from './numbers';
+import { itemsByKey, type ItemsByKey } from './itemsByKey';
 import { isTransientCancellation, retryingTransactionConflicts, until, withRetries } from './retry';
 
 type Item = Record<string, unknown>;
@@ -28,12 +29,15 @@ export const SWEEP_INDEX = 'OrdersToSweep';
 /** What every write that makes an order final adds to its update expression. */
 export const LEAVE_SWEEP_INDEX = 'REMOVE sweepShard, sweepAt';
 
+/** An order's items as stored, which is also how the shipping transaction's condition names them. */
+export const itemsValue = (items: readonly OrderItem[]): Item[] => items.map(({ productId, qty }) => ({ productId, qty }));
+
 /** The order as an item; with `sweepAt`, an open order also enters the sweep index. */
 export function toOrderItem(order: Order, sweepAt?: string): Item {
   return {
     orderId: order.orderId,
     customerId: order.customerId,
-    items: order.items.map(({ productId, qty }) => ({ productId, qty })),
+    items: itemsValue(order.items),
     totalAmount: moneyValue(order.totalCents),
     status: order.status,
     createdAt: order.createdAt,
@@ -66,7 +70,7 @@ const progressOf = (item: Item): OrderProgress => ({
 });
 
 /** An item that a condition failure or a cancelled transaction handed back (raw attribute values). */
-const returnedItem = (item: Record<string, unknown> | undefined): Item | undefined =>
+export const returnedItem = (item: Record<string, unknown> | undefined): Item | undefined =>
   item ? unmarshall(item as Record<string, AttributeValue>, { wrapNumbers: true }) : undefined;
 
 const returnedOrder = (item: Record<string, unknown> | undefined): Order | undefined => {
@@ -76,9 +80,6 @@ const returnedOrder = (item: Record<string, unknown> | undefined): Order | undef
 
 const isConditionFailure = (error: unknown): error is ConditionalCheckFailedException => error instanceof ConditionalCheckFailedException;
 
-/** DynamoDB refuses a whole batch read over one key it cannot hold (empty, or over 2048 bytes): no order has such an id. */
-const isPossibleKey = (orderId: string) => orderId !== '' && Buffer.byteLength(orderId, 'utf8') <= 2048;
-
 export interface Deadline {
   /** Epoch milliseconds by which the call gives up (the caller must answer by then). */
   deadline?: number;
@@ -87,19 +88,16 @@ export interface Deadline {
 class TransactionContendedError extends Error {}
 
 export function orderStore(db: DynamoDBDocumentClient, tableName: string, now: () => string = () => new Date().toISOString()) {
-  /** Runs a conditional update; what it returned (the item, when the command asks for ReturnValues), or undefined when the condition did not hold. */
-  async function updatedIf(command: UpdateCommand, deadline?: number): Promise<{ attributes?: Item } | undefined> {
+  /** Runs a conditional update; false when the condition did not hold. */
+  async function updateIf(command: UpdateCommand, deadline?: number): Promise<boolean> {
     try {
-      const { Attributes } = await retryingTransactionConflicts(() => db.send(command, until(deadline)), deadline);
-      return Attributes ? { attributes: Attributes } : {};
+      await retryingTransactionConflicts(() => db.send(command, until(deadline)), deadline);
+      return true;
     } catch (error) {
-      if (isConditionFailure(error)) return undefined;
+      if (isConditionFailure(error)) return false;
       throw error;
     }
   }
-
-  /** Runs a conditional update; false when the condition did not hold. */
-  const updateIf = async (command: UpdateCommand, deadline?: number): Promise<boolean> => (await updatedIf(command, deadline)) !== undefined;
 
   /** Moves an order still in `status` (and, with `check`, still without that check's result) to REJECTED with the reason; false if it had moved on. */
   function rejectIfStill(orderId: string, status: OrderStatus, logLine: string, check?: 'creditCheck' | 'stockCheck'): Promise<boolean> {
@@ -115,6 +113,33 @@ export function orderStore(db: DynamoDBDocumentClient, tableName: string, now: (
     );
   }
 
+  /** The write of a check update, conditional on the order being exactly as the update was decided from. */
+  function checkUpdateCommand(orderId: string, { from, to, logLines }: CheckUpdate): UpdateCommand {
+    const values: Record<string, unknown> = { ':from': from.status, ':to': to.status, ':lines': logLines, ':now': now() };
+    const condition = ['#status = :from'];
+    const changes = ['#status = :to', 'logs = list_append(logs, :lines)', 'updatedAt = :now'];
+    for (const check of ['creditCheck', 'stockCheck'] as const) {
+      if (from[check] === undefined) condition.push(`attribute_not_exists(${check})`);
+      else {
+        condition.push(`${check} = :${check}Was`);
+        values[`:${check}Was`] = from[check];
+      }
+      if (to[check] !== from[check]) {
+        changes.push(`${check} = :${check}`);
+        values[`:${check}`] = to[check];
+      }
+    }
+    return new UpdateCommand({
+      TableName: tableName,
+      Key: { orderId },
+      UpdateExpression: `SET ${changes.join(', ')}${FINAL_STATUSES.includes(to.status) ? ` ${LEAVE_SWEEP_INDEX}` : ''}`,
+      ConditionExpression: condition.join(' AND '),
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: values,
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+    });
+  }
+
   const putNew = (order: Order, sweepAt: string) => ({
     TableName: tableName,
     Item: toOrderItem(order, sweepAt),
@@ -128,20 +153,9 @@ export function orderStore(db: DynamoDBDocumentClient, tableName: string, now: (
       return Item ? fromOrderItem(Item) : undefined;
     },
 
-    /** Orders by id (any number); ids with no order are absent from the map. */
-    async getOrders(orderIds: string[]): Promise<Map<string, Order>> {
-      const found = new Map<string, Order>();
-      const wanted = [...new Set(orderIds)].filter(isPossibleKey);
-      for (let start = 0; start < wanted.length; start += 100) {
-        let keys: Item[] = wanted.slice(start, start + 100).map((orderId) => ({ orderId }));
-        await withRetries(async () => {
-          const { Responses, UnprocessedKeys } = await db.send(new BatchGetCommand({ RequestItems: { [tableName]: { Keys: keys, ConsistentRead: true } } }));
-          for (const item of Responses?.[tableName] ?? []) found.set(String(item.orderId), fromOrderItem(item));
-          keys = UnprocessedKeys?.[tableName]?.Keys ?? [];
-          if (keys.length > 0) throw new Error(`${keys.length} orders were left unread`);
-        });
-      }
-      return found;
+    /** Orders by id, in as few reads as DynamoDB allows; each id read, or failed, on its own. */
+    getOrders(orderIds: readonly string[]): Promise<ItemsByKey<Order>> {
+      return itemsByKey(db, tableName, 'orderId', orderIds, fromOrderItem);
     },
 
     /**
@@ -228,72 +242,26 @@ export function orderStore(db: DynamoDBDocumentClient, tableName: string, now: (
       );
     },
 
-    async recordPassedCheck(result: CheckResult): Promise<OrderProgress | undefined> {
-      const attribute = checkAttribute(result.check);
+    /**
+     * Makes one check update (records results, moves the order on) if the order is still exactly as
+     * the update was decided from; otherwise hands back the order as it now is (none: no such order).
+     */
+    async applyCheckUpdate(orderId: string, update: CheckUpdate): Promise<{ applied: true } | { applied: false; current?: Order }> {
       try {
-        const { Attributes } = await retryingTransactionConflicts(() =>
-          db.send(
-            new UpdateCommand({
-              TableName: tableName,
-              Key: { orderId: result.orderId },
-              UpdateExpression: 'SET #check = :passed, logs = list_append(logs, :line), updatedAt = :now',
-              ConditionExpression: '#status = :pending AND attribute_not_exists(#check)',
-              ExpressionAttributeNames: { '#check': attribute, '#status': 'status' },
-              ExpressionAttributeValues: { ':passed': 'PASSED', ':line': [result.detail], ':now': now(), ':pending': OrderStatus.Pending },
-              ReturnValues: 'ALL_NEW',
-              ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-            }),
-          ),
-        );
-        return Attributes ? progressOf(Attributes) : undefined;
+        await retryingTransactionConflicts(() => db.send(checkUpdateCommand(orderId, update)));
+        return { applied: true };
       } catch (error) {
         if (!isConditionFailure(error)) throw error;
-        // Already recorded, or the order has moved on (or does not exist): report where it stands.
-        const item = returnedItem(error.Item);
-        return item ? progressOf(item) : undefined;
+        const current = returnedOrder(error.Item);
+        return current ? { applied: false, current } : { applied: false };
       }
     },
 
-    /** The order as rejected (ALL_NEW costs no capacity: its createdAt times the rejection), undefined if it had moved on. */
-    async rejectForFailedCheck(result: CheckResult): Promise<Order | undefined> {
-      const rejected = await updatedIf(
-        new UpdateCommand({
-          TableName: tableName,
-          Key: { orderId: result.orderId },
-          UpdateExpression: `SET #status = :rejected, #check = :failed, logs = list_append(logs, :line), updatedAt = :now ${LEAVE_SWEEP_INDEX}`,
-          ConditionExpression: '#status = :pending AND attribute_not_exists(#check)',
-          ExpressionAttributeNames: { '#status': 'status', '#check': checkAttribute(result.check) },
-          ExpressionAttributeValues: {
-            ':rejected': OrderStatus.Rejected,
-            ':failed': 'FAILED',
-            ':line': [result.detail],
-            ':now': now(),
-            ':pending': OrderStatus.Pending,
-          },
-          ReturnValues: 'ALL_NEW',
-        }),
-      );
-      return rejected?.attributes ? fromOrderItem(rejected.attributes) : undefined;
-    },
-
-    /** PENDING with both checks passed -> READY_TO_SHIP. The sweep index keys stay: the sweeper still looks at it when its time comes. */
+    /** PENDING with both checks passed -> READY_TO_SHIP: where an order stays if the step after its checks was lost. */
     markReadyToShip(orderId: string): Promise<boolean> {
-      return updateIf(
-        new UpdateCommand({
-          TableName: tableName,
-          Key: { orderId },
-          UpdateExpression: 'SET #status = :ready, logs = list_append(logs, :line), updatedAt = :now',
-          ConditionExpression: '#status = :pending AND creditCheck = :passed AND stockCheck = :passed',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: {
-            ':ready': OrderStatus.ReadyToShip,
-            ':pending': OrderStatus.Pending,
-            ':passed': 'PASSED',
-            ':line': [READY_TO_SHIP_LOG],
-            ':now': now(),
-          },
-        }),
-      );
+      const step = nextCheckStep({ status: OrderStatus.Pending, creditCheck: 'PASSED', stockCheck: 'PASSED' }, []);
+      if (step.kind !== 'update') throw new Error('an order with both checks passed has nowhere to go');
+      return updateIf(checkUpdateCommand(orderId, step.update));
     },
 
     rejectAtShipping(orderId: string, logLine: string): Promise<boolean> {

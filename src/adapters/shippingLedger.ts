@@ -1,11 +1,15 @@
 // The shipping transaction: credit, every product's stock and the order's status change together
 // or not at all. DynamoDB does the arithmetic under conditions; nothing is read and written back.
+// It ships the order a shipment request describes, and only if that is the stored order: the
+// order's own condition holds it to be READY_TO_SHIP with that customer, those items, that total,
+// so a stale or wrong request can neither charge what the order does not say nor ship it twice.
 import { TransactionCanceledException, type CancellationReason } from '@aws-sdk/client-dynamodb';
 import { TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { OrderStatus, shippedLog, type Order } from '../domain/order';
+import type { OrderToShip } from '../domain/messages';
+import { OrderStatus, shippedLog } from '../domain/order';
 import type { ShipmentOutcome } from '../domain/shipping';
 import { moneyValue } from './numbers';
-import { LEAVE_SWEEP_INDEX } from './orderStore';
+import { fromOrderItem, itemsValue, LEAVE_SWEEP_INDEX, returnedItem } from './orderStore';
 import { isTransientCancellation, withRetries } from './retry';
 
 export interface ShippingTables {
@@ -18,7 +22,7 @@ export interface ShippingTables {
 export class ShipmentContendedError extends Error {}
 
 export function shippingLedger(db: DynamoDBDocumentClient, tables: ShippingTables, now: () => string = () => new Date().toISOString()) {
-  function transaction(order: Order): TransactWriteCommand {
+  function transaction(order: OrderToShip): TransactWriteCommand {
     const at = now();
     return new TransactWriteCommand({
       TransactItems: [
@@ -47,25 +51,33 @@ export function shippingLedger(db: DynamoDBDocumentClient, tables: ShippingTable
             TableName: tables.orderTable,
             Key: { orderId: order.orderId },
             UpdateExpression: `SET #status = :shipped, logs = list_append(logs, :line), updatedAt = :now ${LEAVE_SWEEP_INDEX}`,
-            ConditionExpression: '#status = :ready',
-            ExpressionAttributeNames: { '#status': 'status' },
+            ConditionExpression: '#status = :ready AND customerId = :customer AND totalAmount = :amount AND #items = :items AND createdAt = :createdAt',
+            ExpressionAttributeNames: { '#status': 'status', '#items': 'items' },
             ExpressionAttributeValues: {
               ':shipped': OrderStatus.Shipped,
               ':ready': OrderStatus.ReadyToShip,
+              ':customer': order.customerId,
+              ':amount': moneyValue(order.totalCents),
+              ':items': itemsValue(order.items),
+              ':createdAt': order.createdAt,
               ':line': [shippedLog(order.totalCents)],
               ':now': at,
             },
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
           },
         },
       ],
     });
   }
 
-  function outcomeOf(order: Order, reasons: CancellationReason[]): ShipmentOutcome {
+  function outcomeOf(order: OrderToShip, reasons: CancellationReason[]): ShipmentOutcome {
     const [account, ...rest] = reasons;
     const orderReason = rest[order.items.length];
     const stock = rest.slice(0, order.items.length);
-    if (orderReason?.Code === 'ConditionalCheckFailed') return { shipped: false, alreadyFinal: true };
+    if (orderReason?.Code === 'ConditionalCheckFailed') {
+      const stored = returnedItem(orderReason.Item);
+      return stored?.status === OrderStatus.ReadyToShip ? { shipped: false, differs: fromOrderItem(stored) } : { shipped: false, notReadyToShip: true };
+    }
     if ([account, ...stock, orderReason].some(isTransientCancellation)) throw new ShipmentContendedError('shipping transaction lost a race; retrying');
     if (account?.Code === 'ConditionalCheckFailed') {
       return { shipped: false, refusal: account.Item ? { reason: 'insufficient-credit', totalCents: order.totalCents } : { reason: 'no-account' } };
@@ -87,7 +99,7 @@ export function shippingLedger(db: DynamoDBDocumentClient, tables: ShippingTable
      * other orders) is retried with jittered backoff: 8 attempts, or until `deadline` when given;
      * `onRetry` hears of each retry.
      */
-    ship(order: Order, { deadline, onRetry }: { deadline?: number; onRetry?: () => void } = {}): Promise<ShipmentOutcome> {
+    ship(order: OrderToShip, { deadline, onRetry }: { deadline?: number; onRetry?: () => void } = {}): Promise<ShipmentOutcome> {
       return withRetries(
         async () => {
           try {

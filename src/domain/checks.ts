@@ -15,8 +15,8 @@ export function checkCredit(order: Pick<Order, 'orderId' | 'customerId' | 'total
   return passed(`Credit check passed: balance ${formatCents(balance)} covers ${formatCents(order.totalCents)}`);
 }
 
-/** `stock` maps each productId to its balance; a product absent from the map does not exist. */
-export function checkStock(order: Pick<Order, 'orderId' | 'items'>, stock: ReadonlyMap<string, number>): CheckResult {
+/** `stock` gives each productId's balance; a product it has none for does not exist. */
+export function checkStock(order: Pick<Order, 'orderId' | 'items'>, stock: Pick<ReadonlyMap<string, number>, 'get'>): CheckResult {
   const shortages: string[] = [];
   const covered: string[] = [];
   let missing = false;

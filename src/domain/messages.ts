@@ -1,6 +1,6 @@
 // The messages that travel between the functions, and their parsers. A message that does not
 // parse is refused with an error, so that its record is retried and finally dead-lettered.
-import { toCents } from './money';
+import { formatCents, toCents } from './money';
 import { BUSINESS_REASONS, Check, type CheckResult, type Order } from './order';
 
 export class MalformedMessageError extends Error {}
@@ -15,9 +15,28 @@ export interface OrderPlacedMessage {
 
 export type OrderToCheck = Pick<Order, 'orderId' | 'customerId' | 'items' | 'totalCents'>;
 
-/** Sent to the ship-order queue once an order is ready to ship. */
+/** What shipping needs of an order: what the transaction deducts, and when it was placed (its time to a final state). */
+export type OrderToShip = OrderToCheck & Pick<Order, 'createdAt'>;
+
+/** Sent to the ship-order queue once an order is ready to ship: the order itself, so that shipping reads nothing first. */
+export interface ShipmentRequestMessage extends OrderPlacedMessage {
+  createdAt: string;
+}
+
+/** A shipment request as received: it carries its order, unless it was sent before requests did (only `orderId`). */
 export interface ShipmentRequest {
   orderId: string;
+  order?: OrderToShip;
+}
+
+export function toShipmentRequestMessage(order: OrderToShip): ShipmentRequestMessage {
+  return {
+    orderId: order.orderId,
+    customerId: order.customerId,
+    items: order.items.map(({ productId, qty }) => ({ productId, qty })),
+    totalAmount: formatCents(order.totalCents),
+    createdAt: order.createdAt,
+  };
 }
 
 function object(value: unknown): Record<string, unknown> {
@@ -46,8 +65,16 @@ export function parseOrderPlaced(body: unknown): OrderToCheck {
       if (typeof qty !== 'number' || !Number.isSafeInteger(qty) || qty < 1) throw new MalformedMessageError('message has an item without a valid qty');
       return { productId: text(line, 'productId'), qty };
     }),
-    totalCents: toCents(totalAmount),
+    totalCents: amount(totalAmount),
   };
+}
+
+function amount(value: string | number): number {
+  try {
+    return toCents(value);
+  } catch (error) {
+    throw new MalformedMessageError('message has an invalid totalAmount', { cause: error });
+  }
 }
 
 export function parseCheckResult(body: unknown): CheckResult {
@@ -62,5 +89,9 @@ export function parseCheckResult(body: unknown): CheckResult {
 }
 
 export function parseShipmentRequest(body: unknown): ShipmentRequest {
-  return { orderId: text(object(body), 'orderId') };
+  const record = object(body);
+  const orderId = text(record, 'orderId');
+  const carriesOrder = ['customerId', 'items', 'totalAmount', 'createdAt'].some((key) => key in record);
+  // The order a request carries must be whole: shipping charges what it says (if it matches the stored order).
+  return carriesOrder ? { orderId, order: { ...parseOrderPlaced(record), createdAt: text(record, 'createdAt') } } : { orderId };
 }

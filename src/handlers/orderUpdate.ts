@@ -1,4 +1,4 @@
-// OrderUpdateFunction: check results from OrderUpdateQueue -> order status; triggers shipping once.
+// OrderUpdateFunction: check results from OrderUpdateQueue -> order status; requests shipping once.
 import { dynamo } from '../adapters/clients/dynamo';
 import { sqs } from '../adapters/clients/sqs';
 import { orderStore } from '../adapters/orderStore';
@@ -6,14 +6,19 @@ import { shipmentQueue } from '../adapters/workQueues';
 import { requiredEnv } from '../config';
 import { parseCheckResult } from '../domain/messages';
 import { orderMetrics, REASON_NOT_CARRIED } from '../metrics';
+import { logger } from '../observability';
 import { sqsConsumer } from '../sqs/consumer';
-import { applyCheckResult } from '../usecases/applyCheckResult';
+import { applyCheckResults } from '../usecases/applyCheckResults';
 
 const orders = orderStore(dynamo, requiredEnv('ORDER_TABLE_NAME'));
 const shipments = shipmentQueue(sqs, requiredEnv('SHIP_ORDER_QUEUE_URL'));
 
-export const handler = sqsConsumer(parseCheckResult, async (result) => {
-  const outcome = await applyCheckResult(result, { ...orders, ...shipments });
-  if (outcome.effect === 'rejected') orderMetrics.rejected(result.reason ?? REASON_NOT_CARRIED, outcome.order);
-  return outcome.effect;
+export const handler = sqsConsumer(parseCheckResult, async (results) => {
+  const report = await applyCheckResults(results, { ...orders, ...shipments });
+  for (const { order, result } of report.rejected) {
+    const reason = result.reason ?? REASON_NOT_CARRIED;
+    logger.info('order rejected', { orderId: order.orderId, reason });
+    orderMetrics.rejected(reason, order);
+  }
+  return report.outcomes;
 });

@@ -1,12 +1,13 @@
-// ShipOrderFunction: shipment requests from ShipOrderQueue -> one transaction, or a rejection.
+// ShipOrderFunction: shipment requests from ShipOrderQueue -> one transaction each, or a rejection.
 import { dynamo } from '../adapters/clients/dynamo';
 import { orderStore } from '../adapters/orderStore';
 import { shippingLedger } from '../adapters/shippingLedger';
 import { requiredEnv } from '../config';
 import { parseShipmentRequest } from '../domain/messages';
 import { orderMetrics } from '../metrics';
+import { logger } from '../observability';
 import { sqsConsumer } from '../sqs/consumer';
-import { shipOrder } from '../usecases/shipOrder';
+import { shipOrders } from '../usecases/shipOrder';
 
 const orderTable = requiredEnv('ORDER_TABLE_NAME');
 const orders = orderStore(dynamo, orderTable);
@@ -16,17 +17,18 @@ const ledger = shippingLedger(dynamo, {
   stockTable: requiredEnv('STOCK_TABLE_NAME'),
 });
 
-// The shipments of a batch run one after another: they often want the same popular item, and all
-// at once they would mostly cancel each other's transactions. One that still collides (with
-// another batch's) keeps trying while the invocation has time, rather than going back to the queue
-// (and, after MaxReceiveCount, to the dead letters).
-export const handler = sqsConsumer(
-  parseShipmentRequest,
-  async ({ orderId }, _log, { deadline }) => {
-    const shipment = await shipOrder(orderId, { ...orders, ship: (order) => ledger.ship(order, { deadline, onRetry: orderMetrics.shippingTransactionRetried }) });
-    if (shipment.effect === 'shipped') orderMetrics.shipped(shipment.order);
-    if (shipment.effect === 'rejected') orderMetrics.rejected(shipment.reason, shipment.order);
-    return shipment.effect;
-  },
-  { oneAtATime: true },
-);
+// A shipment that collides with another (another batch's, on a popular product) keeps trying while
+// the invocation has time, rather than going back to the queue (and, after MaxReceiveCount, to the
+// dead letters). Within a batch, shipments that share an account or product never run at once.
+export const handler = sqsConsumer(parseShipmentRequest, async (requests, { deadline }) => {
+  const report = await shipOrders(requests, { ...orders, ship: (order) => ledger.ship(order, { deadline, onRetry: orderMetrics.shippingTransactionRetried }) });
+  for (const order of report.shipped) {
+    logger.info('order shipped', { orderId: order.orderId });
+    orderMetrics.shipped(order);
+  }
+  for (const { order, reason } of report.rejected) {
+    logger.info('order rejected at shipping', { orderId: order.orderId, reason });
+    orderMetrics.rejected(reason, order);
+  }
+  return report.outcomes;
+});

@@ -1,4 +1,4 @@
-// StockCheckerFunction: new orders from StockCheckerQueue -> stock check -> OrderUpdateQueue.
+// StockCheckerFunction: new orders from StockCheckerQueue -> stock checks -> OrderUpdateQueue.
 import { stockStore } from '../adapters/balanceStore';
 import { dynamo } from '../adapters/clients/dynamo';
 import { sqs } from '../adapters/clients/sqs';
@@ -7,13 +7,13 @@ import { requiredEnv } from '../config';
 import { parseOrderPlaced } from '../domain/messages';
 import { orderMetrics } from '../metrics';
 import { sqsConsumer } from '../sqs/consumer';
-import { runStockCheck } from '../usecases/checkOrder';
+import { runStockChecks } from '../usecases/checkOrder';
 
 const stock = stockStore(dynamo, requiredEnv('STOCK_TABLE_NAME'));
 const results = checkResultQueue(sqs, requiredEnv('ORDER_UPDATE_QUEUE_URL'));
 
-export const handler = sqsConsumer(parseOrderPlaced, async (order) => {
-  const result = await runStockCheck(order, { stockOf: stock.getMany, report: results.report });
-  orderMetrics.checked(result.check, result.passed);
-  return result.passed ? 'stock-passed' : 'stock-failed';
+export const handler = sqsConsumer(parseOrderPlaced, async (orders) => {
+  const outcomes = await runStockChecks(orders, { stockOf: stock.getMany, report: results.report });
+  for (const outcome of outcomes) if (outcome.status === 'fulfilled') orderMetrics.checked(outcome.value);
+  return outcomes;
 });

@@ -1,8 +1,8 @@
-// Every queue consumer: records are handled one by one (in parallel unless the consumer asks for
-// one at a time), a record that throws is reported as a batch item failure and retried alone, each
-// log line carries the orderId, and the batch's metrics are written once, when it is done.
+// Every queue consumer: a batch's messages are parsed one by one, handled together (one read and
+// one send for the whole batch where the use case can), and each record then succeeds or fails on
+// its own: Powertools' partial batch response retries only the records that failed. The batch's
+// metrics are written once, when it is done.
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
-import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { MalformedMessageError } from '../domain/messages';
 import { orderMetrics, publishingMetrics } from '../metrics';
@@ -11,49 +11,58 @@ import { logger } from '../observability';
 /** Time kept back from the invocation's timeout for reporting the batch's outcome. */
 const REPORT_MARGIN_MS = 1000;
 
-/** What a record's handler may know of its invocation. */
-export interface RecordContext {
-  /** Epoch milliseconds by which the record must be settled, so that the batch can still report in time. */
+/** What a batch's handler may know of its invocation. */
+export interface BatchContext {
+  /** Epoch milliseconds by which every record must be settled, so that the batch can still report in time. */
   deadline: number;
 }
 
-export interface ConsumerOptions {
-  /** Handle the records of a batch one after another rather than all at once. */
-  oneAtATime?: boolean;
+/** Handles a batch's well-formed messages; for each, in the order given, what it did (a short name, logged) or why it failed. */
+export type BatchHandler<Message> = (messages: Message[], invocation: BatchContext) => Promise<PromiseSettledResult<unknown>[]>;
+
+function parsed<Message>(parse: (body: unknown) => Message, record: SQSRecord): Message | MalformedMessageError {
+  try {
+    return parse(JSON.parse(record.body));
+  } catch (error) {
+    return error instanceof MalformedMessageError ? error : new MalformedMessageError('message body is not valid JSON', { cause: error });
+  }
 }
 
-export function sqsConsumer<Message extends { orderId: string }>(
-  parse: (body: unknown) => Message,
-  handle: (message: Message, log: Logger, invocation: RecordContext) => Promise<unknown>,
-  { oneAtATime = false }: ConsumerOptions = {},
-) {
+export function sqsConsumer<Message extends { orderId: string }>(parse: (body: unknown) => Message, handle: BatchHandler<Message>) {
   const processor = new BatchProcessor(EventType.SQS);
-
-  async function handleRecord(record: SQSRecord, context: Context): Promise<void> {
-    let message: Message;
-    try {
-      message = parse(JSON.parse(record.body));
-    } catch (error) {
-      logger.error('malformed message', { messageId: record.messageId, error: error as Error });
-      throw error instanceof MalformedMessageError ? error : new MalformedMessageError('message body is not valid JSON', { cause: error });
-    }
-    const log = logger.createChild({ persistentKeys: { orderId: message.orderId, messageId: record.messageId } });
-    try {
-      const effect = await handle(message, log, { deadline: Date.now() + context.getRemainingTimeInMillis() - REPORT_MARGIN_MS });
-      log.info('message handled', { effect: typeof effect === 'string' ? effect : 'done', receiveCount: record.attributes.ApproximateReceiveCount });
-    } catch (error) {
-      log.error('message failed; it will be retried', { error: error as Error, receiveCount: record.attributes.ApproximateReceiveCount });
-      throw error;
-    }
-  }
 
   return publishingMetrics(async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
     logger.addContext(context);
-    const handleCounted = (record: SQSRecord) =>
-      handleRecord(record, context).catch((error: unknown) => {
+    const messages = new Map(event.Records.map((record) => [record, parsed(parse, record)] as const));
+    const wellFormed = [...messages].flatMap(([record, message]) => (message instanceof MalformedMessageError ? [] : [{ record, message }]));
+    let outcomes: PromiseSettledResult<unknown>[];
+    try {
+      outcomes = await handle(
+        wellFormed.map(({ message }) => message),
+        { deadline: Date.now() + context.getRemainingTimeInMillis() - REPORT_MARGIN_MS },
+      );
+    } catch (error) {
+      outcomes = wellFormed.map(() => ({ status: 'rejected', reason: error }));
+    }
+    const outcomeOf = new Map(wellFormed.map(({ record }, index) => [record, outcomes[index]] as const));
+
+    // Every record's outcome is known by now: this only reports it, record by record.
+    const report = async (record: SQSRecord): Promise<void> => {
+      const message = messages.get(record);
+      const receiveCount = record.attributes.ApproximateReceiveCount;
+      if (message instanceof MalformedMessageError || message === undefined) {
+        logger.error('malformed message', { messageId: record.messageId, receiveCount, error: message });
         orderMetrics.messageFailed();
-        throw error;
-      });
-    return processPartialResponse(event, handleCounted, processor, { context, processInParallel: !oneAtATime });
+        throw message ?? new MalformedMessageError('record was not in the batch');
+      }
+      const outcome = outcomeOf.get(record) ?? { status: 'rejected', reason: new Error('the batch handler reported nothing for this message') };
+      if (outcome.status === 'rejected') {
+        logger.error('message failed; it will be retried', { orderId: message.orderId, messageId: record.messageId, receiveCount, error: outcome.reason as Error });
+        orderMetrics.messageFailed();
+        throw outcome.reason;
+      }
+      logger.debug('message handled', { orderId: message.orderId, messageId: record.messageId, receiveCount, effect: outcome.value });
+    };
+    return processPartialResponse(event, report, processor, { context });
   });
 }

@@ -1,22 +1,89 @@
+// Shipping a batch of shipment requests. A request carries its order (one sent before requests did
+// is read first, all such at once), and the batch ships in waves: the shipments of a wave share no
+// account and no product, so they run at the same time without cancelling each other's
+// transactions; the waves run one after another.
+import type { OrderToShip, ShipmentRequest } from '../domain/messages';
 import { OrderStatus, type BusinessReason, type Order } from '../domain/order';
-import { rejectionLog, type ShipmentOutcome } from '../domain/shipping';
+import { rejectionLog, shippingWaves, type ShipmentOutcome } from '../domain/shipping';
 
 export interface ShippingPorts {
-  getOrder(orderId: string): Promise<Order | undefined>;
-  /** One transaction: deduct credit and stock under conditions, and mark the order SHIPPED. */
-  ship(order: Order): Promise<ShipmentOutcome>;
+  /** Orders by id: undefined where there is none; throws for an id that could not be read. */
+  getOrders(orderIds: string[]): Promise<Pick<ReadonlyMap<string, Order>, 'get'>>;
+  /** One transaction: deduct credit and stock under conditions, and mark the order SHIPPED, if it is this order and READY_TO_SHIP. */
+  ship(order: OrderToShip): Promise<ShipmentOutcome>;
   /** READY_TO_SHIP -> REJECTED with the reason; false if the order had moved on. */
   rejectAtShipping(orderId: string, logLine: string): Promise<boolean>;
 }
 
-/** What shipping did; a final state comes with the order as it was read before it. */
-export type ShippingResult = { effect: 'shipped'; order: Order } | { effect: 'rejected'; order: Order; reason: BusinessReason } | { effect: 'ignored' };
+export type ShippingEffect = 'shipped' | 'rejected' | 'ignored';
 
-export async function shipOrder(orderId: string, ports: ShippingPorts): Promise<ShippingResult> {
-  const order = await ports.getOrder(orderId);
-  if (order === undefined || order.status !== OrderStatus.ReadyToShip) return { effect: 'ignored' };
-  const outcome = await ports.ship(order);
+export interface ShippingReport {
+  /** For each request, in batch order: what it did, or why it failed (then it is retried). */
+  outcomes: PromiseSettledResult<ShippingEffect>[];
+  shipped: OrderToShip[];
+  rejected: { order: OrderToShip; reason: BusinessReason }[];
+}
+
+type Shipment = { effect: 'shipped'; order: OrderToShip } | { effect: 'rejected'; order: OrderToShip; reason: BusinessReason } | { effect: 'ignored' };
+
+async function ship(requested: OrderToShip, ports: ShippingPorts): Promise<Shipment> {
+  let order = requested;
+  let outcome = await ports.ship(order);
+  if ('differs' in outcome) {
+    // The request does not describe the stored order (a wrong or hand-made message): ship the stored one.
+    order = outcome.differs;
+    outcome = await ports.ship(order);
+    if ('differs' in outcome) throw new Error(`order ${order.orderId} changed while it was being shipped`);
+  }
   if (outcome.shipped) return { effect: 'shipped', order };
-  if ('alreadyFinal' in outcome) return { effect: 'ignored' };
-  return (await ports.rejectAtShipping(orderId, rejectionLog(outcome.refusal))) ? { effect: 'rejected', order, reason: outcome.refusal.reason } : { effect: 'ignored' };
+  if ('refusal' in outcome) {
+    return (await ports.rejectAtShipping(order.orderId, rejectionLog(outcome.refusal))) ? { effect: 'rejected', order, reason: outcome.refusal.reason } : { effect: 'ignored' };
+  }
+  return { effect: 'ignored' };
+}
+
+export async function shipOrders(requests: ShipmentRequest[], ports: ShippingPorts): Promise<ShippingReport> {
+  const report: ShippingReport = { outcomes: [], shipped: [], rejected: [] };
+  const toShip: { position: number; order: OrderToShip }[] = [];
+  const unread = requests.filter((request) => !request.order);
+  let stored: Awaited<ReturnType<ShippingPorts['getOrders']>> | undefined;
+  let readFailure: unknown;
+  if (unread.length > 0) {
+    try {
+      stored = await ports.getOrders(unread.map((request) => request.orderId));
+    } catch (error) {
+      readFailure = error;
+    }
+  }
+  requests.forEach((request, position) => {
+    if (request.order) {
+      toShip.push({ position, order: request.order });
+      return;
+    }
+    try {
+      if (!stored) throw readFailure;
+      const order = stored.get(request.orderId);
+      if (order?.status === OrderStatus.ReadyToShip) toShip.push({ position, order });
+      else report.outcomes[position] = { status: 'fulfilled', value: 'ignored' };
+    } catch (error) {
+      report.outcomes[position] = { status: 'rejected', reason: error };
+    }
+  });
+
+  for (const wave of shippingWaves(toShip.map(({ order }) => order))) {
+    await Promise.all(
+      wave.map(async (index) => {
+        const { position, order } = toShip[index] as (typeof toShip)[number];
+        try {
+          const shipment = await ship(order, ports);
+          report.outcomes[position] = { status: 'fulfilled', value: shipment.effect };
+          if (shipment.effect === 'shipped') report.shipped.push(shipment.order);
+          if (shipment.effect === 'rejected') report.rejected.push({ order: shipment.order, reason: shipment.reason });
+        } catch (error) {
+          report.outcomes[position] = { status: 'rejected', reason: error };
+        }
+      }),
+    );
+  }
+  return report;
 }

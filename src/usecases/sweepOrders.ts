@@ -35,7 +35,8 @@ export interface DeadLetterSourceQueue {
 }
 
 export interface DeadLetterPorts {
-  getOrders(orderIds: string[]): Promise<Map<string, Order>>;
+  /** Orders by id: undefined where there is none; throws for an id that could not be read. */
+  getOrders(orderIds: string[]): Promise<Pick<ReadonlyMap<string, Order>, 'get'>>;
   /** Rejects the order if it is still where the message left it; false otherwise. */
   rejectForDeadLetter(subject: DeadLetterSubject, logLine: string): Promise<boolean>;
 }
@@ -65,7 +66,7 @@ export async function rejectDeadLettered(queues: DeadLetterSourceQueue[], ports:
   const orders = await ports.getOrders([...new Set(letters.flatMap(({ subject }) => (subject ? [subject.orderId] : [])))]);
   const rejected = new Set<string>();
   for (const { queue, letter, subject } of letters) {
-    const order = subject && orders.get(subject.orderId);
+    const order = subject && readable(orders, subject.orderId);
     if (!subject || !order) {
       report.namingNoOrder.push({ messageId: letter.messageId, queue: queue.name });
     } else if (rejected.has(subject.orderId) || !isHeldUpBy(subject, order)) {
@@ -78,6 +79,15 @@ export async function rejectDeadLettered(queues: DeadLetterSourceQueue[], ports:
     }
   }
   return report;
+}
+
+/** A dead letter's order; none when no order can be read under its id (no order can have it, or its item is no order), which leaves the letter alone. */
+function readable(orders: Pick<ReadonlyMap<string, Order>, 'get'>, orderId: string): Order | undefined {
+  try {
+    return orders.get(orderId);
+  } catch {
+    return undefined;
+  }
 }
 
 // ------------------------------------------------------------------ open orders whose time has come
@@ -95,7 +105,8 @@ export interface DueOrderPorts {
   dueOrders(shard: string, now: string): AsyncIterable<string>;
   getForSweep(orderId: string): Promise<SweptOrder | undefined>;
   markReadyToShip(orderId: string): Promise<boolean>;
-  requestShipping(orderId: string): Promise<void>;
+  /** For each order, undefined once its shipment was requested, or why it could not be. */
+  requestShipping(orders: Order[]): Promise<(Error | undefined)[]>;
   announceOrders(orders: Order[]): Promise<Announcement>;
   /** Sets the next look, if the order is still as it was seen; false otherwise. */
   postponeSweep(orderId: string, seen: { status: OrderStatus; sweepAt: string }, next: { sweepAt: string; nudges: number }): Promise<boolean>;
@@ -145,6 +156,11 @@ export async function sweepDueOrders(ports: DueOrderPorts, options: SweepOptions
   return report;
 }
 
+async function requestShipping(order: Order, ports: DueOrderPorts): Promise<void> {
+  const [unsent] = await ports.requestShipping([order]);
+  if (unsent) throw unsent;
+}
+
 async function moveOn(orderId: string, ports: DueOrderPorts, { now, deadlineSeconds }: SweepOptions): Promise<SweepEffect | undefined> {
   const found = await ports.getForSweep(orderId);
   if (!found) return undefined;
@@ -165,11 +181,11 @@ async function moveOn(orderId: string, ports: DueOrderPorts, { now, deadlineSeco
     }
     case 'mark-ready-to-ship':
       if (!(await ports.markReadyToShip(orderId))) return undefined;
-      await ports.requestShipping(orderId);
+      await requestShipping(order, ports);
       [effect, status] = ['marked-ready-to-ship', OrderStatus.ReadyToShip];
       break;
     case 'request-shipping':
-      await ports.requestShipping(orderId);
+      await requestShipping(order, ports);
       [effect, status] = ['shipping-requested', OrderStatus.ReadyToShip];
       break;
   }

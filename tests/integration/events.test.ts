@@ -27,8 +27,10 @@ const cents = (value: unknown) => toCents((value as { value: string }).value);
 const bodiesOn = async (queue: string) => (await t.receiveAll(queue)).map((m) => JSON.parse(m.Body ?? '{}'));
 
 const EXAMPLE_ORDER = 'example-order-1';
+/** When the example order was placed, as shipOrder.json's request says. */
+const PLACED_AT = '2026-11-24T09:15:00.000Z';
 async function exampleOrder(status: OrderStatus, checks: Record<string, string> = {}, sweepAt?: string) {
-  const order = newOrder({ customerId: 'aaa789', items: [{ productId: '456', qty: 1 }, { productId: '789', qty: 1 }], totalCents: 18778 }, EXAMPLE_ORDER, new Date().toISOString());
+  const order = newOrder({ customerId: 'aaa789', items: [{ productId: '456', qty: 1 }, { productId: '789', qty: 1 }], totalCents: 18778 }, EXAMPLE_ORDER, PLACED_AT);
   await put('OrderTable', { ...toOrderItem({ ...order, status }, sweepAt), ...checks });
 }
 async function demoBalances() {
@@ -94,7 +96,9 @@ describe('events/ payloads', () => {
     await exampleOrder(OrderStatus.Pending);
     expect((await consume('OrderUpdateFunction', 'orderUpdate.json')).batchItemFailures).toEqual([]);
     expect((await get('OrderTable', { orderId: EXAMPLE_ORDER }))?.status).toBe('READY_TO_SHIP');
-    expect(await bodiesOn('ShipOrderQueue')).toEqual([{ orderId: EXAMPLE_ORDER }]);
+    expect(await bodiesOn('ShipOrderQueue')).toEqual([
+      { orderId: EXAMPLE_ORDER, customerId: 'aaa789', items: [{ productId: '456', qty: 1 }, { productId: '789', qty: 1 }], totalAmount: '187.78', createdAt: PLACED_AT },
+    ]);
   });
 
   it('orderSweeper.json announces again a PENDING order whose time has come, and rejects nothing', async () => {

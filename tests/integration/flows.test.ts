@@ -1,13 +1,14 @@
 // The whole order journey through the real functions, the real SNS -> SQS fan-out and DynamoDB
 // Local; each queue is delivered by hand so every step can be observed and repeated.
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
-import { DeleteCommand, GetCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { orderStore } from '../../src/adapters/orderStore';
+import { nextCheckStep } from '../../src/domain/checkResults';
 import { toCents } from '../../src/domain/money';
 import { newOrder } from '../../src/domain/order';
 import type { SweepSummary } from '../../src/handlers/orderSweeper';
-import { apiEvent, lambdaContext, orderBody } from '../support/factories';
+import { apiEvent, checkResult, lambdaContext, orderBody } from '../support/factories';
 import { createTestStack, type TestStack } from './support/testStack';
 
 type ApiHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
@@ -140,6 +141,45 @@ describe('an order through the pipeline', () => {
     expect(balances).toEqual(['100', '90']);
   });
 
+  it('ships the orders a batch of shipment requests holds as far as the stock goes, none twice', async () => {
+    const product = unique('p');
+    await setStock(product, 3);
+    const customers = [unique('c'), unique('c'), unique('c'), unique('c'), unique('c')];
+    for (const customerId of customers) await setAccount(customerId, 100);
+    const placed = await api({ method: 'POST', resource: '/orders', body: { orders: customers.map((customerId) => orderBody({ customerId, items: [{ productId: product, qty: 1 }], totalAmount: 10 })) } });
+    await t.drain('BalanceCheckerQueue', 'BalanceCheckerFunction');
+    await t.drain('StockCheckerQueue', 'StockCheckerFunction');
+    await t.drain('OrderUpdateQueue', 'OrderUpdateFunction');
+    const { delivered } = await t.drain('ShipOrderQueue', 'ShipOrderFunction', { deliverTwice: true });
+    expect(delivered).toHaveLength(5);
+
+    const orders = await Promise.all((placed.json.orders as { orderId: string }[]).map(({ orderId }) => orderOf(orderId)));
+    expect(orders.map((order) => order?.status).sort()).toEqual(['REJECTED', 'REJECTED', 'SHIPPED', 'SHIPPED', 'SHIPPED']);
+    expect(await balanceOf('StockTable', { productId: product })).toBe('0');
+    const balances = await Promise.all(customers.map((customerId) => balanceOf('AccountTable', { customerId })));
+    expect(balances.sort()).toEqual(['100', '100', '90', '90', '90']);
+  });
+
+  it('ships an order as it is stored whatever a shipment request says of it, and a request that names only the order too', async () => {
+    const [customer, product] = [unique('c'), unique('p')];
+    await setAccount(customer, 100);
+    await setStock(product, 10);
+    const placed = await api({ method: 'POST', resource: '/orders', body: { orders: [1, 2].map((qty) => orderBody({ customerId: customer, items: [{ productId: product, qty }], totalAmount: 10 * qty })) } });
+    const [wrong, bare] = (placed.json.orders as { orderId: string }[]).map(({ orderId }) => orderId);
+    await t.drain('BalanceCheckerQueue', 'BalanceCheckerFunction');
+    await t.drain('StockCheckerQueue', 'StockCheckerFunction');
+    await t.drain('OrderUpdateQueue', 'OrderUpdateFunction');
+    await t.receiveAll('ShipOrderQueue'); // the function's own requests, set aside
+    // By hand: one request that understates the order, and one as a version before requests carried their order sent it.
+    const understated = { orderId: wrong, customerId: customer, items: [{ productId: product, qty: 1 }], totalAmount: '0.01', createdAt: '2000-01-01T00:00:00.000Z' };
+    for (const body of [understated, { orderId: bare }]) await t.sqs.send(new SendMessageCommand({ QueueUrl: t.queueUrl('ShipOrderQueue'), MessageBody: JSON.stringify(body) }));
+    expect((await t.drain('ShipOrderQueue', 'ShipOrderFunction')).failed).toEqual([]);
+
+    expect([(await orderOf(String(wrong)))?.status, (await orderOf(String(bare)))?.status]).toEqual(['SHIPPED', 'SHIPPED']);
+    expect(await balanceOf('AccountTable', { customerId: customer })).toBe('70');
+    expect(await balanceOf('StockTable', { productId: product })).toBe('7');
+  });
+
   it('dead-letters nothing and rejects nothing when a check result arrives for an unknown order', async () => {
     await t.sqs.send(new SendMessageCommand({ QueueUrl: t.queueUrl('OrderUpdateQueue'), MessageBody: JSON.stringify({ orderId: 'missing', check: 'CREDIT', passed: true, detail: 'x' }) }));
     const { failed } = await t.drain('OrderUpdateQueue', 'OrderUpdateFunction');
@@ -227,12 +267,11 @@ describe('the sweeper', () => {
     expect((await orderOf(order.orderId))?.status).toBe('SHIPPED');
   });
 
-  it('moves on an order whose checks both passed when the step after them was lost, instead of rejecting it', async () => {
+  it('moves on an order whose checks both passed when the step after them was lost (as a version that recorded them apart could leave it), instead of rejecting it', async () => {
     const { customer, product } = await stockedCustomer();
     const order = newOrder({ customerId: customer, items: [{ productId: product, qty: 1 }], totalCents: 1000 }, unique('o'), new Date().toISOString());
     await store().storeNewOrders([order], PAST);
-    await store().recordPassedCheck({ orderId: order.orderId, check: 'CREDIT', passed: true, detail: 'Credit check passed' });
-    await store().recordPassedCheck({ orderId: order.orderId, check: 'STOCK', passed: true, detail: 'Stock check passed' });
+    await t.db.send(new UpdateCommand({ TableName: t.tableName('OrderTable'), Key: { orderId: order.orderId }, UpdateExpression: 'SET creditCheck = :passed, stockCheck = :passed', ExpressionAttributeValues: { ':passed': 'PASSED' } }));
     expect((await sweep()).markedReadyToShip).toBeGreaterThanOrEqual(1);
     await t.drain('ShipOrderQueue', 'ShipOrderFunction');
     expect((await orderOf(order.orderId))?.status).toBe('SHIPPED');
@@ -259,9 +298,9 @@ describe('the sweeper', () => {
     const { customer, product } = await stockedCustomer();
     const order = newOrder({ customerId: customer, items: [{ productId: product, qty: 1 }], totalCents: 1000 }, unique('o'), PAST);
     await store().storeNewOrders([order], PAST);
-    await store().recordPassedCheck({ orderId: order.orderId, check: 'CREDIT', passed: true, detail: 'Credit check passed' });
-    await store().recordPassedCheck({ orderId: order.orderId, check: 'STOCK', passed: true, detail: 'Stock check passed' });
-    await store().markReadyToShip(order.orderId);
+    const bothPassed = nextCheckStep(order, [checkResult({ orderId: order.orderId, check: 'CREDIT' }), checkResult({ orderId: order.orderId, check: 'STOCK' })]);
+    if (bothPassed.kind !== 'update') throw new Error('both checks passed should move the order on');
+    await store().applyCheckUpdate(order.orderId, bothPassed.update);
     expect((await sweep()).shippingRequested).toBeGreaterThanOrEqual(1);
     await t.drain('ShipOrderQueue', 'ShipOrderFunction');
     expect((await orderOf(order.orderId))?.status).toBe('SHIPPED');

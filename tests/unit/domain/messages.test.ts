@@ -1,4 +1,4 @@
-import { MalformedMessageError, parseCheckResult, parseOrderPlaced, parseShipmentRequest } from '../../../src/domain/messages';
+import { MalformedMessageError, parseCheckResult, parseOrderPlaced, parseShipmentRequest, toShipmentRequestMessage } from '../../../src/domain/messages';
 
 describe('message parsers', () => {
   it('reads an order-placed message with its total in cents', () => {
@@ -31,8 +31,22 @@ describe('message parsers', () => {
     expect(parseCheckResult({ orderId: 'o', check: 'STOCK', passed: true, detail: 'd', reason: 'no-product' })).toEqual({ orderId: 'o', check: 'STOCK', passed: true, detail: 'd' });
   });
 
-  it('reads shipment requests', () => {
+  it('reads a shipment request with the order it carries, which is how they are sent', () => {
+    const order = { orderId: 'o', customerId: 'c', items: [{ productId: 'p', qty: 2 }], totalCents: 18778, createdAt: '2026-01-01T00:00:00.000Z' };
+    expect(toShipmentRequestMessage(order)).toEqual({ orderId: 'o', customerId: 'c', items: [{ productId: 'p', qty: 2 }], totalAmount: '187.78', createdAt: '2026-01-01T00:00:00.000Z' });
+    expect(parseShipmentRequest(JSON.parse(JSON.stringify(toShipmentRequestMessage(order))))).toEqual({ orderId: 'o', order });
+  });
+
+  it('reads a shipment request that names only its order, as sent before requests carried it', () => {
     expect(parseShipmentRequest({ orderId: 'o' })).toEqual({ orderId: 'o' });
-    expect(() => parseShipmentRequest({})).toThrow(MalformedMessageError);
+  });
+
+  it.each([
+    ['no orderId', {}],
+    ['part of an order', { orderId: 'o', customerId: 'c' }],
+    ['an order without createdAt', { orderId: 'o', customerId: 'c', items: [{ productId: 'p', qty: 1 }], totalAmount: '1.00' }],
+    ['an amount that is no amount', { orderId: 'o', customerId: 'c', items: [{ productId: 'p', qty: 1 }], totalAmount: '1.001', createdAt: 't' }],
+  ])('refuses a shipment request with %s', (_, body) => {
+    expect(() => parseShipmentRequest(body)).toThrow(MalformedMessageError);
   });
 });

@@ -3,10 +3,11 @@ import { captureEmf, metricsOf, named, type EmfLine } from '../../support/emf';
 import { ConditionalCheckFailedException, DynamoDBClient, TransactionCanceledException, type CancellationReason } from '@aws-sdk/client-dynamodb';
 import { BatchGetCommand, DynamoDBDocumentClient, GetCommand, NumberValue, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { PublishBatchCommand, SNSClient } from '@aws-sdk/client-sns';
-import { ChangeMessageVisibilityBatchCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { ChangeMessageVisibilityBatchCommand, ReceiveMessageCommand, SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { toOrderItem } from '../../../src/adapters/orderStore';
+import { toShipmentRequestMessage } from '../../../src/domain/messages';
 import { newOrder, OrderStatus, type Order } from '../../../src/domain/order';
 import { handler as balanceChecker } from '../../../src/handlers/balanceChecker';
 import { handler as orderApi } from '../../../src/handlers/orderApi';
@@ -34,7 +35,7 @@ const placed = (orderId: string, msAgo: number, fields: Partial<Order> = {}): Or
 
 beforeEach(() => {
   for (const client of [db, idempotencyDb, sqs, sns]) client.reset();
-  sqs.on(SendMessageCommand).resolves({ MessageId: 'm' });
+  sqs.on(SendMessageBatchCommand).resolves({ Successful: [], Failed: [] });
   sns.on(PublishBatchCommand).resolves({ Successful: [], Failed: [] });
   jest.spyOn(Date, 'now').mockReturnValue(NOW);
 });
@@ -82,13 +83,11 @@ describe('OrderApiFunction', () => {
 
 describe('the checkers', () => {
   it('count each check by its outcome, and write a whole batch once, when it is done', async () => {
-    db.on(GetCommand).callsFake(async ({ Key }: { Key: { customerId: string } }) =>
-      Key.customerId === 'nobody' ? {} : { Item: { customerId: Key.customerId, balance: NumberValue.from('1000'), updatedAt: 't' } },
-    );
+    db.on(BatchGetCommand).resolves({ Responses: { accounts: [{ customerId: 'aaa789', balance: NumberValue.from('1000'), updatedAt: 't' }] } });
     const writtenWhileHandling: number[] = [];
-    sqs.on(SendMessageCommand).callsFake(async () => (writtenWhileHandling.push(measured().length), { MessageId: 'm' }));
+    sqs.on(SendMessageBatchCommand).callsFake(async () => (writtenWhileHandling.push(measured().length), { Successful: [], Failed: [] }));
     await balanceChecker(sqsEvent(orderPlaced(), orderPlaced({ customerId: 'nobody' }), orderPlaced()), lambdaContext('BalanceCheckerFunction'));
-    expect(writtenWhileHandling).toEqual([0, 0, 0]);
+    expect(writtenWhileHandling).toEqual([0]);
     expect(named(lines, 'CheckResults')).toEqual(
       expect.arrayContaining([
         { dimensions: { Check: 'credit', Outcome: 'passed' }, values: [1, 1], unit: 'Count' },
@@ -104,8 +103,16 @@ describe('the checkers', () => {
     expect(named(lines, 'CheckResults')).toEqual([{ dimensions: { Check: 'stock', Outcome: 'failed' }, values: [1], unit: 'Count' }]);
   });
 
+  it('count no check whose result could not be sent', async () => {
+    db.on(BatchGetCommand).resolves({ Responses: { stock: [] } });
+    sqs.on(SendMessageBatchCommand).resolves({ Successful: [], Failed: [{ Id: '0', Code: 'InternalError', SenderFault: false }] });
+    await stockChecker(sqsEvent(orderPlaced()), lambdaContext('StockCheckerFunction')).catch(() => undefined);
+    expect(named(lines, 'CheckResults')).toEqual([]);
+    expect(named(lines, 'MessagesFailed')).toEqual([{ dimensions: {}, values: [1], unit: 'Count' }]);
+  });
+
   it('count a message that could not be handled, once per failure', async () => {
-    db.on(GetCommand).rejects(new Error('ProvisionedThroughputExceededException'));
+    db.on(BatchGetCommand).rejects(new Error('ProvisionedThroughputExceededException'));
     const response = await balanceChecker(sqsEvent('{not json', orderPlaced(), orderPlaced()), lambdaContext('BalanceCheckerFunction')).catch((error: Error) => error);
     expect(response).toBeInstanceOf(Error); // every record failed: Powertools fails the invocation
     expect(named(lines, 'MessagesFailed')).toEqual([{ dimensions: {}, values: [1, 1, 1], unit: 'Count' }]);
@@ -113,15 +120,10 @@ describe('the checkers', () => {
 });
 
 describe('OrderUpdateFunction', () => {
-  /** The order table: rejections answer with the order as rejected (ReturnValues ALL_NEW). */
+  /** The order table as the batch reads it; every write succeeds. */
   function orders(...pending: Order[]) {
-    const byId = new Map(pending.map((order) => [order.orderId, order]));
-    db.on(UpdateCommand).callsFake(async ({ Key, ExpressionAttributeValues }: { Key: { orderId: string }; ExpressionAttributeValues: Record<string, unknown> }) => {
-      const order = byId.get(Key.orderId);
-      if (!order) throw new Error(`no order ${Key.orderId}`);
-      if (ExpressionAttributeValues[':failed']) return { Attributes: toOrderItem({ ...order, status: OrderStatus.Rejected }) };
-      return { Attributes: { status: 'PENDING', creditCheck: 'PASSED' } };
-    });
+    db.on(BatchGetCommand).resolves({ Responses: { orders: pending.map((order) => toOrderItem(order)) } });
+    db.on(UpdateCommand).resolves({});
   }
 
   it('counts each rejection by its reason, with the time from placement, and nothing for a result that only records a check', async () => {
@@ -146,9 +148,21 @@ describe('OrderUpdateFunction', () => {
     expect(measured()).toHaveLength(3);
   });
 
+  it('counts one rejection for an order whose two failed results came in one batch, by the first', async () => {
+    orders(placed('o-1', 2000));
+    await orderUpdate(
+      sqsEvent(checkResult({ orderId: 'o-1', check: 'STOCK', passed: false, reason: 'no-product' }), checkResult({ orderId: 'o-1', passed: false, reason: 'insufficient-credit' })),
+      lambdaContext('OrderUpdateFunction'),
+    );
+    expect(named(lines, 'OrdersRejected')).toEqual([{ dimensions: { Reason: 'no-product' }, values: [1], unit: 'Count' }]);
+  });
+
   it('counts no rejection for a failed result the order had already moved past', async () => {
-    db.on(UpdateCommand).rejects(new ConditionalCheckFailedException({ message: 'moved on', $metadata: {} }));
-    await orderUpdate(sqsEvent(checkResult({ passed: false, reason: 'no-account' })), lambdaContext('OrderUpdateFunction'));
+    orders(placed('o-1', 100, { status: OrderStatus.ReadyToShip, creditCheck: 'PASSED', stockCheck: 'PASSED' }));
+    await orderUpdate(sqsEvent(checkResult({ orderId: 'o-1', passed: false, reason: 'no-account' })), lambdaContext('OrderUpdateFunction'));
+    db.on(UpdateCommand).rejects(new ConditionalCheckFailedException({ message: 'moved on', $metadata: {}, Item: marshall(toOrderItem(placed('o-2', 100, { status: OrderStatus.Rejected, creditCheck: 'FAILED' }))) }));
+    db.on(BatchGetCommand).resolves({ Responses: { orders: [toOrderItem(placed('o-2', 100))] } });
+    await orderUpdate(sqsEvent(checkResult({ orderId: 'o-2', check: 'STOCK', passed: false, reason: 'no-product' })), lambdaContext('OrderUpdateFunction'));
     expect(named(lines, 'OrdersRejected')).toEqual([]);
   });
 
@@ -162,11 +176,11 @@ describe('OrderUpdateFunction', () => {
 describe('ShipOrderFunction', () => {
   const ok: CancellationReason = { Code: 'None' };
   const cancelled = (...reasons: CancellationReason[]) => new TransactionCanceledException({ message: 'Transaction cancelled', $metadata: {}, CancellationReasons: reasons });
-  const ready = (orderId: string, msAgo: number) => toOrderItem(placed(orderId, msAgo, { status: OrderStatus.ReadyToShip }));
+  /** A shipment request for an order placed `msAgo`, carrying the order as the order-update function sends it. */
+  const request = (orderId: string, msAgo: number) => toShipmentRequestMessage(placed(orderId, msAgo));
   const orderIn = (input: { TransactItems: { Update: { Key: Record<string, string> } }[] }) => String(input.TransactItems.at(-1)?.Update.Key.orderId);
 
   beforeEach(() => {
-    db.on(GetCommand).callsFake(async ({ Key }: { Key: { orderId: string } }) => ({ Item: ready(Key.orderId, Key.orderId === 'fast' ? 800 : 3000) }));
     db.on(UpdateCommand).resolves({});
   });
 
@@ -175,7 +189,7 @@ describe('ShipOrderFunction', () => {
       if (orderIn(input) === 'short') throw cancelled({ Code: 'ConditionalCheckFailed', Item: marshall({ customerId: 'aaa789', balance: 5 }) }, ok, ok);
       return {};
     });
-    await shipOrder(sqsEvent({ orderId: 'fast' }, { orderId: 'short' }), lambdaContext('ShipOrderFunction'));
+    await shipOrder(sqsEvent(request('fast', 800), request('short', 3000)), lambdaContext('ShipOrderFunction'));
     expect(named(lines, 'OrdersShipped')).toEqual([{ dimensions: {}, values: [1], unit: 'Count' }]);
     expect(named(lines, 'OrdersRejected')).toEqual([{ dimensions: { Reason: 'insufficient-credit' }, values: [1], unit: 'Count' }]);
     expect(named(lines, 'TimeToFinalState')).toEqual(
@@ -191,14 +205,14 @@ describe('ShipOrderFunction', () => {
       .rejectsOnce(cancelled(ok, { Code: 'TransactionConflict' }, ok))
       .rejectsOnce(cancelled({ Code: 'ThrottlingError' }, ok, ok))
       .resolves({});
-    await shipOrder(sqsEvent({ orderId: 'fast' }), lambdaContext('ShipOrderFunction'));
+    await shipOrder(sqsEvent(request('fast', 800)), lambdaContext('ShipOrderFunction'));
     expect(named(lines, 'ShippingTransactionRetries')).toEqual([{ dimensions: {}, values: [1, 1], unit: 'Count' }]);
     expect(named(lines, 'OrdersShipped')).toEqual([{ dimensions: {}, values: [1], unit: 'Count' }]);
   });
 
   it('counts nothing final for a shipment request whose order has moved on', async () => {
     db.on(TransactWriteCommand).rejects(cancelled(ok, ok, { Code: 'ConditionalCheckFailed', Item: marshall({ status: 'SHIPPED' }) }));
-    await shipOrder(sqsEvent({ orderId: 'fast' }), lambdaContext('ShipOrderFunction'));
+    await shipOrder(sqsEvent(request('fast', 800)), lambdaContext('ShipOrderFunction'));
     expect(measured()).toEqual([]);
   });
 });

@@ -1,7 +1,7 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { BatchGetCommand, DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { PublishBatchCommand, SNSClient } from '@aws-sdk/client-sns';
-import { ChangeMessageVisibilityBatchCommand, DeleteMessageCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { ChangeMessageVisibilityBatchCommand, DeleteMessageCommand, ReceiveMessageCommand, SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { toOrderItem } from '../../../src/adapters/orderStore';
 import { newOrder, type Order } from '../../../src/domain/order';
@@ -49,7 +49,7 @@ beforeEach(() => {
   sqs.reset();
   sns.reset();
   db.on(UpdateCommand).resolves({});
-  sqs.on(SendMessageCommand).resolves({});
+  sqs.on(SendMessageBatchCommand).resolves({ Successful: [], Failed: [] });
   sqs.on(ChangeMessageVisibilityBatchCommand).resolves({ Successful: [], Failed: [] });
   sns.on(PublishBatchCommand).resolves({ Successful: [], Failed: [] });
   deadLetters({});
@@ -105,10 +105,8 @@ describe('OrderSweeperFunction', () => {
     table([stored('ready', { creditCheck: 'PASSED', stockCheck: 'PASSED' }), stored('waiting', { status: 'READY_TO_SHIP' }, ago(86_400))]);
     const summary = await sweep();
     expect(summary).toMatchObject({ markedReadyToShip: 1, shippingRequested: 1 });
-    expect(sqs.commandCalls(SendMessageCommand).map((call) => JSON.parse(call.args[0].input.MessageBody ?? '')).sort((a, b) => a.orderId.localeCompare(b.orderId))).toEqual([
-      { orderId: 'ready' },
-      { orderId: 'waiting' },
-    ]);
+    const requests = sqs.commandCalls(SendMessageBatchCommand).flatMap((call) => (call.args[0].input.Entries ?? []).map((entry) => JSON.parse(entry.MessageBody ?? '')));
+    expect(requests.sort((a, b) => a.orderId.localeCompare(b.orderId))).toEqual(['ready', 'waiting'].map((orderId) => expect.objectContaining({ orderId, customerId: expect.any(String), totalAmount: expect.any(String) })));
     expect(updates().filter((update) => /REJECTED/.test(JSON.stringify(update)))).toEqual([]);
   });
 

@@ -17,6 +17,12 @@ const order = (orderId: string, fields: Partial<Order> = {}): Order => ({
   ...fields,
 });
 
+/** An id no order can be read under (one no key can hold, or an item that is no order). */
+const UNREADABLE = 'unreadable';
+const failRead = (id: string): never => {
+  throw new Error(`${id} cannot be read`);
+};
+
 describe('rejecting the orders that dead letters hold up', () => {
   const queue = (source: DeadLetterSource, name: string, bodies: string[]): DeadLetterSourceQueue & { limits: number[] } => {
     const limits: number[] = [];
@@ -27,7 +33,7 @@ describe('rejecting the orders that dead letters hold up', () => {
     const reads: string[][] = [];
     const rejections: { orderId: string; line: string }[] = [];
     const value: DeadLetterPorts = {
-      getOrders: async (ids) => (reads.push(ids), new Map(ids.flatMap((id) => (table.has(id) ? [[id, table.get(id) as Order]] : [])))),
+      getOrders: async (ids) => (reads.push(ids), { get: (id) => (id === UNREADABLE ? failRead(id) : table.get(id)) }),
       async rejectForDeadLetter(subject, line) {
         const found = table.get(subject.orderId);
         if (found?.status !== subject.status) return false;
@@ -64,14 +70,12 @@ describe('rejecting the orders that dead letters hold up', () => {
     expect(report.overtaken).toBe(2);
   });
 
-  it('leaves alone, and reports, dead letters that name no order', async () => {
-    const { value, rejections } = ports([]);
-    const report = await rejectDeadLettered([queue(DeadLetterSource.CheckResult, 'OrderUpdateDeadLetterQueue', ['not json {', '{"orderId":"nobody","check":"CREDIT"}'])], value, { deliveries: 5 });
-    expect(rejections).toEqual([]);
-    expect(report.namingNoOrder).toEqual([
-      { messageId: 'OrderUpdateDeadLetterQueue-0', queue: 'OrderUpdateDeadLetterQueue' },
-      { messageId: 'OrderUpdateDeadLetterQueue-1', queue: 'OrderUpdateDeadLetterQueue' },
-    ]);
+  it('leaves alone, and reports, dead letters that name no order, or none that can be read, and goes on with the others', async () => {
+    const { value, rejections } = ports([order('o-1')]);
+    const bodies = ['not json {', '{"orderId":"nobody","check":"CREDIT"}', `{"orderId":"${UNREADABLE}","check":"CREDIT"}`, '{"orderId":"o-1","check":"CREDIT"}'];
+    const report = await rejectDeadLettered([queue(DeadLetterSource.CheckResult, 'OrderUpdateDeadLetterQueue', bodies)], value, { deliveries: 5 });
+    expect(rejections.map((r) => r.orderId)).toEqual(['o-1']);
+    expect(report.namingNoOrder).toEqual([0, 1, 2].map((index) => ({ messageId: `OrderUpdateDeadLetterQueue-${index}`, queue: 'OrderUpdateDeadLetterQueue' })));
   });
 
   it('reads every order once, and writes only for the orders it rejects', async () => {
@@ -111,7 +115,7 @@ describe('moving on the open orders whose time has come', () => {
         calls.ready.push(orderId);
         return true;
       },
-      requestShipping: async (orderId) => void calls.shipping.push(orderId),
+      requestShipping: async (orders) => orders.map((shipped) => void calls.shipping.push(shipped.orderId)),
       async announceOrders(orders) {
         if (failures.announce) return { unannounced: orders, failure: new Error('SNS unavailable') };
         calls.announced.push(...orders.map((o) => o.orderId));
