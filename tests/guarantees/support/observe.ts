@@ -62,6 +62,11 @@ export async function allOrders(stack: StackProcess): Promise<Map<string, Order>
   return new Map((await scan(stack, 'OrderTable')).map((item) => [String(item.orderId), fromOrderItem(item)]));
 }
 
+/** How often the sweeper moved each order on (announced it again, marked it ready, asked again for its shipment), for the orders it moved. */
+export async function sweeperNudges(stack: StackProcess): Promise<Map<string, number>> {
+  return new Map((await scan(stack, 'OrderTable')).filter((item) => item.nudges !== undefined).map((item) => [String(item.orderId), readInteger(item.nudges)]));
+}
+
 /** Credit balances in cents, by customerId. */
 export async function accountBalances(stack: StackProcess): Promise<Map<string, Cents>> {
   return new Map((await scan(stack, 'AccountTable')).map((item) => [String(item.customerId), readCents(item.balance)]));

@@ -1,0 +1,166 @@
+// Acceptance is exactly once however the first attempt ended after storing its orders. Three ways,
+// each a POST /orders that a client retries with its Idempotency-Key (through 5xx answers and 409
+// "still being processed", with backoff) until it is accepted:
+//   - the idempotency record fails to save after the orders were placed (Powertools' COMPLETED
+//     update fails): the attempt still answers 202, and a client that timed out and retries waits
+//     out the record's in-progress state, then gets the same orders;
+//   - the function times out after storing, having done everything (its caller sees the timeout);
+//   - the function is killed by its Timeout after storing: SNS is slow (the announcement is
+//     abandoned and handed to the sweeper) and the COMPLETED update slower still, so its
+//     in-progress record is left behind.
+// Every retry answers the same orderIds, and no second order is stored or charged.
+import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import type { FaultConfig } from '../../local/faults';
+import type { Order } from '../../src/domain/order';
+import { StackProcess } from './support/localStack';
+import { call } from './support/observe';
+import { recordSummary } from './support/report';
+import { bySize } from './support/scale';
+import { expectContractKept, openBooks, placeWithKey, sweepingEvery, type Books } from './support/settle';
+
+const ORDERS_PER_REQUEST = bySize(3, 25);
+const PRODUCT = 'acceptance-product';
+type Body = { orders: Order[] };
+
+/**
+ * The first OrderApiFunction invocation runs to completion and then times out; every COMPLETED
+ * update after the first one fails, whatever number of attempts the SDK makes of each.
+ */
+const RECORD_FAULTS: FaultConfig = {
+  seed: 2,
+  rules: [
+    { function: 'OrderApiFunction', kind: 'timeout', times: 1 },
+    { operation: 'dynamodb:UpdateItem', table: 'IdempotencyTable', kind: 'internal-error', fromCall: 2 },
+  ],
+};
+/** The first announcement slower than its budget, and the first COMPLETED update slower than the function's 3 s Timeout. */
+const KILLED_FAULTS: FaultConfig = {
+  seed: 2,
+  rules: [
+    { operation: 'sns:PublishBatch', kind: 'slow', latencyMs: 5000, times: 1 },
+    { operation: 'dynamodb:UpdateItem', table: 'IdempotencyTable', kind: 'slow', latencyMs: 8000, times: 1 },
+  ],
+};
+/** Failed records come back after 10 s (the template's lowest), not a minute. */
+const FAST_RETRIES = { QueueVisibilityTimeoutSeconds: '10' };
+
+const requestFor = (tag: string) => ({
+  orders: Array.from({ length: ORDERS_PER_REQUEST }, (_, index) => ({ customerId: `${tag}-customer-${index}`, items: [{ productId: PRODUCT, qty: 1 }], totalAmount: 12.5 + index })),
+});
+const booksFor = (...requests: { orders: { customerId: string }[] }[]): Books => ({
+  credit: new Map(requests.flatMap((request) => request.orders.map((order) => [order.customerId, 10_000] as const))),
+  stock: new Map([[PRODUCT, 10_000]]),
+});
+const ids = (reply: { body: Body }) => reply.body.orders.map((order) => order.orderId);
+
+/** The idempotency records' statuses as stored (read past the fault proxy). */
+async function idempotencyStatuses(stack: StackProcess): Promise<string[]> {
+  const { Items = [] } = await stack.clients.db.send(new ScanCommand({ TableName: stack.table('IdempotencyTable'), ConsistentRead: true }));
+  return Items.map((item) => String(item.status)).sort();
+}
+
+const stacks: StackProcess[] = [];
+
+async function start(name: string, parameters: Record<string, string>, faults: FaultConfig): Promise<StackProcess> {
+  const stack = await StackProcess.start({ name, parameters, faults });
+  stacks.push(stack);
+  return stack;
+}
+
+/** Timed out, then the record that failed to save: on one stack, in this order (the faults count calls). */
+async function recordFailures() {
+  const stack = await start('acceptance-record', FAST_RETRIES, RECORD_FAULTS);
+  const timedOut = requestFor('timed-out');
+  const unsaved = requestFor('unsaved');
+  const books = booksFor(timedOut, unsaved);
+  await openBooks(stack, books);
+
+  const afterTimeout = await placeWithKey<Body>(stack, '/orders', timedOut, 'timed-out');
+  const recordsAfterTimeout = await idempotencyStatuses(stack);
+
+  const unsavedFirst = await call<Body>(stack, 'POST', '/orders', unsaved, { 'Idempotency-Key': 'unsaved' });
+  const recordsAfterUnsaved = await idempotencyStatuses(stack);
+  // A client that timed out before the 202 reached it retries.
+  const unsavedRetry = await placeWithKey<Body>(stack, '/orders', unsaved, 'unsaved');
+
+  const accepted = [...ids(afterTimeout.reply), ...ids(unsavedRetry.reply)];
+  const settled = await expectContractKept(stack, books, accepted, { timeoutMs: 120_000 });
+  return { stack, afterTimeout, recordsAfterTimeout, unsavedFirst, recordsAfterUnsaved, unsavedRetry, settled, counts: await stack.faultCounts() };
+}
+
+async function killedAfterStoring() {
+  const stack = await start('acceptance-killed', { ...FAST_RETRIES, FunctionTimeoutSeconds: '3' }, KILLED_FAULTS);
+  const request = requestFor('killed');
+  const books = booksFor(request);
+  await openBooks(stack, books);
+
+  const first = await call<Body>(stack, 'POST', '/orders', request, { 'Idempotency-Key': 'killed' });
+  const recordsAfterKill = await idempotencyStatuses(stack);
+  const retried = await placeWithKey<Body>(stack, '/orders', request, 'killed');
+  const sweeper = sweepingEvery(stack, 5_000);
+  const settled = await expectContractKept(stack, books, ids(retried.reply), { timeoutMs: 120_000, onWait: sweeper.onWait });
+  return { stack, first, recordsAfterKill, retried, settled, counts: await stack.faultCounts() };
+}
+
+let records: ReturnType<typeof recordFailures>;
+let killed: ReturnType<typeof killedAfterStoring>;
+
+beforeAll(() => {
+  records = recordFailures();
+  killed = killedAfterStoring();
+  // Each test reports its own run's failure; these only keep an unawaited rejection quiet.
+  records.catch(() => undefined);
+  killed.catch(() => undefined);
+});
+
+afterAll(() => Promise.all(stacks.map((stack) => stack.stop())), 60_000);
+
+const faultFigures = (counts: Awaited<ReturnType<StackProcess['faultCounts']>>) => counts.rules.map(({ text, seen, injected }) => ({ rule: text, seen, injected }));
+
+describe(`POST /orders of ${ORDERS_PER_REQUEST} orders whose first attempt ends badly after storing`, () => {
+  it('timed out after storing: the retry answers the same orders, from the completed record', async () => {
+    const run = await records;
+    expect(run.afterTimeout.statuses[0]).toBe(502);
+    expect(run.afterTimeout.statuses.at(-1)).toBe(202);
+    expect(run.recordsAfterTimeout).toEqual(['COMPLETED']);
+    const mine = run.settled.orders.filter((order) => order.customerId.startsWith('timed-out-'));
+    expect(mine.map((order) => order.orderId).sort()).toEqual(ids(run.afterTimeout.reply).sort());
+    expect(mine.map((order) => order.status)).toEqual(mine.map(() => 'SHIPPED'));
+  }, 300_000);
+
+  it('its idempotency record failed to save: the attempt answers 202, and a retry gets the same orders once the record is no longer in progress', async () => {
+    const run = await records;
+    expect(run.unsavedFirst.status).toBe(202);
+    // The premise: the record stayed in progress, so the retry waited it out.
+    expect(run.recordsAfterUnsaved).toEqual(['COMPLETED', 'INPROGRESS']);
+    expect(run.unsavedRetry.statuses).toContain(409);
+    expect(run.unsavedRetry.statuses.at(-1)).toBe(202);
+    expect(ids(run.unsavedRetry.reply)).toEqual(ids(run.unsavedFirst));
+    const mine = run.settled.orders.filter((order) => order.customerId.startsWith('unsaved-'));
+    expect(mine.map((order) => order.orderId).sort()).toEqual(ids(run.unsavedFirst).sort());
+    expect(mine.map((order) => order.status)).toEqual(mine.map(() => 'SHIPPED'));
+    recordSummary('acceptance-record', {
+      orders: run.settled.figures.stored,
+      timedOutStatuses: run.afterTimeout.statuses,
+      unsavedStatuses: [run.unsavedFirst.status, ...run.unsavedRetry.statuses],
+      faults: faultFigures(run.counts),
+      ...run.settled.figures,
+    });
+  }, 300_000);
+
+  it('killed by its Timeout after storing, its in-progress record left behind: the retry gets the same orders, announced once the record expired', async () => {
+    const run = await killed;
+    expect(run.first.status).toBe(502);
+    expect(run.recordsAfterKill).toEqual(['INPROGRESS']);
+    expect(run.retried.statuses.at(-1)).toBe(202);
+    expect(run.settled.orders.map((order) => order.orderId).sort()).toEqual(ids(run.retried.reply).sort());
+    expect(run.settled.shipped).toHaveLength(ORDERS_PER_REQUEST);
+    expect(run.counts.rules.map((rule) => rule.injected)).toEqual([1, 1]);
+    recordSummary('acceptance-killed', {
+      orders: run.settled.figures.stored,
+      statuses: [run.first.status, ...run.retried.statuses],
+      faults: faultFigures(run.counts),
+      ...run.settled.figures,
+    });
+  }, 300_000);
+});
