@@ -96,7 +96,8 @@ export interface Settled {
  * Waits until every accepted order is final, then holds the whole stack to the guarantees: every
  * accepted order final; every balance exactly its opening value less what the SHIPPED orders took
  * (so each was charged once and no other order was), none negative; one "Shipped" line per shipped
- * order; no rejection that states neither a business reason nor a dead letter.
+ * order; no rejection that states neither a business reason nor a dead letter, and none whose
+ * business reason no longer holds. Balances must only go down during the scenario.
  */
 export async function expectContractKept(
   stack: StackProcess,
@@ -125,6 +126,17 @@ export async function expectContractKept(
   expect([...accounts.values(), ...stock.values()].filter((balance) => balance < 0)).toEqual([]);
   expect(shipped.filter((order) => order.logs.filter((line) => line.startsWith('Shipped:')).length !== 1).map((order) => order.orderId)).toEqual([]);
   expect(rejectedWithoutReason(orders).map((order) => `${order.orderId}: ${lastLog(order)}`)).toEqual([]);
+  // Balances only went down, so a business reason that held when the order was rejected still holds:
+  // no throttle, outage or retry was turned into a rejection.
+  const stillHolds = (order: Order): boolean => {
+    const reason = rejectionReason(order);
+    if (reason === 'insufficient credit') return (accounts.get(order.customerId) ?? 0) < order.totalCents;
+    if (reason === 'insufficient stock') return order.items.some((item) => (stock.get(item.productId) ?? 0) < item.qty);
+    if (reason === 'no account') return !accounts.has(order.customerId);
+    if (reason === 'no such product') return order.items.some((item) => !stock.has(item.productId));
+    return true;
+  };
+  expect(rejected.filter((order) => !stillHolds(order)).map((order) => `${order.orderId}: ${lastLog(order)}`)).toEqual([]);
 
   return {
     orders,
