@@ -180,30 +180,33 @@ export function orderStore(db: DynamoDBDocumentClient, tableName: string, now: (
      * Deletes orders that this attempt may or may not have stored (its write's outcome is unknown),
      * as long as nothing has happened to them: still PENDING with no check result, and written by
      * this attempt (same createdAt), so an order that an earlier attempt stored and announced is
-     * never touched. Nobody was told of them, so nothing can be in flight for them.
+     * never touched. Nobody was told of them, so nothing can be in flight for them. All or none, as
+     * they were stored: one transaction of conditional deletes for several orders, so that a
+     * withdrawal cut short never leaves part of a request behind (a retry with its Idempotency-Key
+     * recognises its request only by finding all of its orders).
      */
     async withdrawOrders(orders: Order[], { deadline }: Deadline = {}): Promise<void> {
-      await Promise.all(
-        orders.map(async (order) => {
-          const remove = () =>
-            db.send(
-              new DeleteCommand({
-                TableName: tableName,
-                Key: { orderId: order.orderId },
-                ConditionExpression: '#status = :pending AND createdAt = :createdAt AND attribute_not_exists(creditCheck) AND attribute_not_exists(stockCheck)',
-                ExpressionAttributeNames: { '#status': 'status' },
-                ExpressionAttributeValues: { ':pending': OrderStatus.Pending, ':createdAt': order.createdAt },
-              }),
-              until(deadline),
-            );
-          try {
-            await withRetries(remove, { isRetryable: (error) => !isConditionFailure(error), ...(deadline === undefined ? {} : { deadline }) });
-          } catch (error) {
-            // Not there (never stored), or no longer untouched: either way it is not ours to remove.
-            if (!isConditionFailure(error)) throw error;
-          }
-        }),
-      );
+      const untouched = (order: Order) => ({
+        TableName: tableName,
+        Key: { orderId: order.orderId },
+        ConditionExpression: '#status = :pending AND createdAt = :createdAt AND attribute_not_exists(creditCheck) AND attribute_not_exists(stockCheck)',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':pending': OrderStatus.Pending, ':createdAt': order.createdAt },
+      });
+      const [only] = orders;
+      const remove = async (): Promise<void> => {
+        if (orders.length === 1 && only) await db.send(new DeleteCommand(untouched(only)), until(deadline));
+        else await db.send(new TransactWriteCommand({ TransactItems: orders.map((order) => ({ Delete: untouched(order) })) }), until(deadline));
+      };
+      // Not there (never stored), or no longer untouched: either way not this attempt's to remove.
+      const notOurs = (error: unknown) =>
+        isConditionFailure(error) ||
+        (error instanceof TransactionCanceledException && !(error.CancellationReasons ?? []).some(isTransientCancellation) && (error.CancellationReasons ?? []).some((reason) => reason.Code === 'ConditionalCheckFailed'));
+      try {
+        await withRetries(remove, { isRetryable: (error) => !notOurs(error), ...(deadline === undefined ? {} : { deadline }) });
+      } catch (error) {
+        if (!notOurs(error)) throw error;
+      }
     },
 
     /** Brings the sweeper's next look at these open orders forward to now: it announces them at its next run. */

@@ -132,16 +132,31 @@ describe('order store', () => {
     expect(await orders.recordPassedCheck({ orderId: id('none'), check: 'STOCK', passed: true, detail: 'x' })).toBeUndefined();
   });
 
-  it('withdraws only orders that this attempt wrote and that nothing has happened to', async () => {
+  it('withdraws an order that this attempt wrote and nothing has happened to, and no other', async () => {
     const untouched = await stored(newOne('c', '2026-01-01T00:00:00.000Z'));
     const checked = await stored(newOne('c', '2026-01-01T00:00:00.000Z'));
     const earlierAttempt = await stored(newOne('c', '2026-01-01T00:00:00.000Z'));
-    const neverStored = newOne('c', '2026-01-01T00:00:00.000Z');
     await orders.recordPassedCheck({ orderId: checked.orderId, check: 'CREDIT', passed: true, detail: 'ok' });
-    await orders.withdrawOrders([untouched, checked, { ...earlierAttempt, createdAt: '2026-01-01T00:00:09.000Z' }, neverStored]);
+    for (const order of [untouched, checked, { ...earlierAttempt, createdAt: '2026-01-01T00:00:09.000Z' }, newOne('c', '2026-01-01T00:00:00.000Z')]) await orders.withdrawOrders([order]);
     expect(await orders.getOrder(untouched.orderId)).toBeUndefined();
     expect(await orders.getOrder(checked.orderId)).toBeDefined();
     expect(await orders.getOrder(earlierAttempt.orderId)).toBeDefined();
+  });
+
+  it('withdraws a request’s orders all at once, or, when any of them is not this attempt’s untouched order, none', async () => {
+    const createdAt = '2026-01-01T00:00:00.000Z';
+    const request = [newOne('c', createdAt), newOne('c', createdAt), newOne('c', createdAt)];
+    expect(await orders.storeNewOrders(request, LATER)).toEqual({ stored: true });
+    await orders.withdrawOrders(request);
+    expect(await orders.getOrders(request.map((order) => order.orderId))).toEqual(new Map());
+
+    const stillThere = [newOne('c', createdAt), newOne('c', createdAt)];
+    expect(await orders.storeNewOrders(stillThere, LATER)).toEqual({ stored: true });
+    await orders.recordPassedCheck({ orderId: stillThere[1]?.orderId ?? '', check: 'STOCK', passed: true, detail: 'ok' });
+    await orders.withdrawOrders(stillThere);
+    expect([...(await orders.getOrders(stillThere.map((order) => order.orderId))).keys()].sort()).toEqual(stillThere.map((order) => order.orderId).sort());
+    // Never stored at all: nothing to withdraw, and no error.
+    await expect(orders.withdrawOrders([newOne('c', createdAt), newOne('c', createdAt)])).resolves.toBeUndefined();
   });
 
   it('rejects an order for a dead letter only while it is still where the message left it', async () => {
