@@ -5,7 +5,6 @@ import { ConditionalCheckFailedException, TransactionCanceledException, type Att
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import {
   BatchGetCommand,
-  DeleteCommand,
   GetCommand,
   PutCommand,
   QueryCommand,
@@ -69,9 +68,19 @@ const progressOf = (item: Item): OrderProgress => ({
 const returnedItem = (item: Record<string, unknown> | undefined): Item | undefined =>
   item ? unmarshall(item as Record<string, AttributeValue>, { wrapNumbers: true }) : undefined;
 
+/**
+ * What a withdrawal leaves under each id it withdrew: no order, but a fence. A write of new orders
+ * may take an id that is free or fenced by another attempt, never one fenced by its own attempt,
+ * so the write of an attempt that was abandoned, withdrawn and answered 503 cannot land afterwards
+ * (DynamoDB may still apply a request its caller gave up on). Readers see no order there.
+ */
+const WITHDRAWN = 'WITHDRAWN';
+/** Whether an item of the order table is an order (not the fence a withdrawal left). */
+export const isOrder = (item: Item | undefined): item is Item => item !== undefined && item.status !== WITHDRAWN;
+
 const returnedOrder = (item: Record<string, unknown> | undefined): Order | undefined => {
   const returned = returnedItem(item);
-  return returned ? fromOrderItem(returned) : undefined;
+  return isOrder(returned) ? fromOrderItem(returned) : undefined;
 };
 
 const isConditionFailure = (error: unknown): error is ConditionalCheckFailedException => error instanceof ConditionalCheckFailedException;
@@ -115,14 +124,16 @@ export function orderStore(db: DynamoDBDocumentClient, tableName: string, now: (
   const putNew = (order: Order, sweepAt: string) => ({
     TableName: tableName,
     Item: toOrderItem(order, sweepAt),
-    ConditionExpression: 'attribute_not_exists(orderId)',
+    ConditionExpression: 'attribute_not_exists(orderId) OR (#status = :withdrawn AND createdAt <> :createdAt)',
+    ExpressionAttributeNames: { '#status': 'status' },
+    ExpressionAttributeValues: { ':withdrawn': WITHDRAWN, ':createdAt': order.createdAt },
     ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
   });
 
   return {
     async getOrder(orderId: string): Promise<Order | undefined> {
       const { Item } = await db.send(new GetCommand({ TableName: tableName, Key: { orderId }, ConsistentRead: true }));
-      return Item ? fromOrderItem(Item) : undefined;
+      return isOrder(Item) ? fromOrderItem(Item) : undefined;
     },
 
     /** Orders by id (any number); ids with no order are absent from the map. */
@@ -133,7 +144,7 @@ export function orderStore(db: DynamoDBDocumentClient, tableName: string, now: (
         let keys: Item[] = wanted.slice(start, start + 100).map((orderId) => ({ orderId }));
         await withRetries(async () => {
           const { Responses, UnprocessedKeys } = await db.send(new BatchGetCommand({ RequestItems: { [tableName]: { Keys: keys, ConsistentRead: true } } }));
-          for (const item of Responses?.[tableName] ?? []) found.set(String(item.orderId), fromOrderItem(item));
+          for (const item of (Responses?.[tableName] ?? []).filter(isOrder)) found.set(String(item.orderId), fromOrderItem(item));
           keys = UnprocessedKeys?.[tableName]?.Keys ?? [];
           if (keys.length > 0) throw new Error(`${keys.length} orders were left unread`);
         });
@@ -177,33 +188,35 @@ export function orderStore(db: DynamoDBDocumentClient, tableName: string, now: (
     },
 
     /**
-     * Deletes orders that this attempt may or may not have stored (its write's outcome is unknown),
-     * as long as nothing has happened to them: still PENDING with no check result, and written by
-     * this attempt (same createdAt), so an order that an earlier attempt stored and announced is
-     * never touched. Nobody was told of them, so nothing can be in flight for them. All or none, as
-     * they were stored: one transaction of conditional deletes for several orders, so that a
-     * withdrawal cut short never leaves part of a request behind (a retry with its Idempotency-Key
-     * recognises its request only by finding all of its orders).
+     * Takes back orders that this attempt may or may not have stored (its write's outcome is
+     * unknown), as long as nothing has happened to them: still PENDING with no check result, and
+     * written by this attempt (same createdAt), so an order that an earlier attempt stored and
+     * announced is never touched. Nobody was told of them, so nothing can be in flight for them.
+     * Each id is left fenced (WITHDRAWN) rather than free, whether the write had landed or not, so
+     * that the write cannot land later. All or none, as they were stored: one transaction for
+     * several orders, so that a withdrawal cut short never leaves part of a request behind (a retry
+     * with its Idempotency-Key recognises its request only by finding all of its orders).
      */
     async withdrawOrders(orders: Order[], { deadline }: Deadline = {}): Promise<void> {
-      const untouched = (order: Order) => ({
+      const fence = (order: Order) => ({
         TableName: tableName,
-        Key: { orderId: order.orderId },
-        ConditionExpression: '#status = :pending AND createdAt = :createdAt AND attribute_not_exists(creditCheck) AND attribute_not_exists(stockCheck)',
+        Item: { orderId: order.orderId, status: WITHDRAWN, createdAt: order.createdAt },
+        ConditionExpression:
+          'attribute_not_exists(orderId) OR #status = :withdrawn OR (#status = :pending AND createdAt = :createdAt AND attribute_not_exists(creditCheck) AND attribute_not_exists(stockCheck))',
         ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: { ':pending': OrderStatus.Pending, ':createdAt': order.createdAt },
+        ExpressionAttributeValues: { ':withdrawn': WITHDRAWN, ':pending': OrderStatus.Pending, ':createdAt': order.createdAt },
       });
       const [only] = orders;
-      const remove = async (): Promise<void> => {
-        if (orders.length === 1 && only) await db.send(new DeleteCommand(untouched(only)), until(deadline));
-        else await db.send(new TransactWriteCommand({ TransactItems: orders.map((order) => ({ Delete: untouched(order) })) }), until(deadline));
+      const withdraw = async (): Promise<void> => {
+        if (orders.length === 1 && only) await db.send(new PutCommand(fence(only)), until(deadline));
+        else await db.send(new TransactWriteCommand({ TransactItems: orders.map((order) => ({ Put: fence(order) })) }), until(deadline));
       };
-      // Not there (never stored), or no longer untouched: either way not this attempt's to remove.
+      // Another attempt's order, or one that has moved on: not this attempt's to take back.
       const notOurs = (error: unknown) =>
         isConditionFailure(error) ||
         (error instanceof TransactionCanceledException && !(error.CancellationReasons ?? []).some(isTransientCancellation) && (error.CancellationReasons ?? []).some((reason) => reason.Code === 'ConditionalCheckFailed'));
       try {
-        await withRetries(remove, { isRetryable: (error) => !notOurs(error), ...(deadline === undefined ? {} : { deadline }) });
+        await withRetries(withdraw, { isRetryable: (error) => !notOurs(error), ...(deadline === undefined ? {} : { deadline }) });
       } catch (error) {
         if (!notOurs(error)) throw error;
       }
@@ -322,7 +335,7 @@ export function orderStore(db: DynamoDBDocumentClient, tableName: string, now: (
 
     async getForSweep(orderId: string): Promise<SweptOrder | undefined> {
       const { Item } = await db.send(new GetCommand({ TableName: tableName, Key: { orderId }, ConsistentRead: true }));
-      if (!Item) return undefined;
+      if (!isOrder(Item)) return undefined;
       return { order: fromOrderItem(Item), ...(Item.sweepAt ? { sweepAt: String(Item.sweepAt) } : {}), nudges: Item.nudges === undefined ? 0 : readInteger(Item.nudges) };
     },
 

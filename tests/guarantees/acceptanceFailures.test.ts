@@ -1,19 +1,23 @@
-// Acceptance is exactly once however the first attempt ended after storing its orders. Three ways,
-// each a POST /orders that a client retries with its Idempotency-Key (through 5xx answers and 409
-// "still being processed", with backoff) until it is accepted:
+// Acceptance is exactly once however the first attempt ended. Four ways, each a POST /orders that a
+// client retries with its Idempotency-Key (through 5xx answers and 409 "still being processed", with
+// backoff) until it is accepted:
 //   - the idempotency record fails to save after the orders were placed (Powertools' COMPLETED
 //     update fails): the attempt still answers 202, and a client that timed out and retries waits
 //     out the record's in-progress state, then gets the same orders;
 //   - the function times out after storing, having done everything (its caller sees the timeout);
 //   - the function is killed by its Timeout after storing: SNS is slow (the announcement is
 //     abandoned and handed to the sweeper) and the COMPLETED update slower still, so its
-//     in-progress record is left behind.
+//     in-progress record is left behind;
+//   - the write of the orders is slower than the time the attempt has for it: abandoned, withdrawn
+//     and answered 503 before the write lands, late. Here also a client without a key, which takes
+//     the 503 at its word and places the order again: the late write must not ship.
 // Every retry answers the same orderIds, and no second order is stored or charged.
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { FaultConfig } from '../../local/faults';
 import type { Order } from '../../src/domain/order';
 import { StackProcess } from './support/localStack';
-import { call } from './support/observe';
+import { sleep } from './support/localStack';
+import { call, waitForQuiet } from './support/observe';
 import { recordSummary } from './support/report';
 import { bySize } from './support/scale';
 import { expectContractKept, openBooks, placeWithKey, sweepingEvery, type Books } from './support/settle';
@@ -41,6 +45,16 @@ const KILLED_FAULTS: FaultConfig = {
     { operation: 'dynamodb:UpdateItem', table: 'IdempotencyTable', kind: 'slow', latencyMs: 8000, times: 1 },
   ],
 };
+/** The first write of new orders with a key (a transaction) and the first without (a put) each take longer than the attempt allows them. */
+const SLOW_COMMIT_FAULTS: FaultConfig = {
+  seed: 2,
+  rules: [
+    { operation: 'dynamodb:TransactWriteItems', table: 'OrderTable', kind: 'slow', latencyMs: 4000, times: 1 },
+    { operation: 'dynamodb:PutItem', table: 'OrderTable', kind: 'slow', latencyMs: 4000, times: 1 },
+  ],
+};
+/** A 5 s Timeout leaves the write under 3 s; the sweeper looks at an open order after 10 s, so a late write would be announced soon. */
+const SLOW_COMMIT_PARAMETERS = { FunctionTimeoutSeconds: '5', QueueVisibilityTimeoutSeconds: '5', MaxReceiveCount: '2', OrderDeadlineSeconds: '10' };
 /** Failed records come back after 10 s (the template's lowest), not a minute. */
 const FAST_RETRIES = { QueueVisibilityTimeoutSeconds: '10' };
 
@@ -61,8 +75,8 @@ async function idempotencyStatuses(stack: StackProcess): Promise<string[]> {
 
 const stacks: StackProcess[] = [];
 
-async function start(name: string, parameters: Record<string, string>, faults: FaultConfig): Promise<StackProcess> {
-  const stack = await StackProcess.start({ name, parameters, faults });
+async function start(name: string, parameters: Record<string, string>, faults: FaultConfig, relaxedParameters = false): Promise<StackProcess> {
+  const stack = await StackProcess.start({ name, parameters, faults, relaxedParameters });
   stacks.push(stack);
   return stack;
 }
@@ -102,22 +116,46 @@ async function killedAfterStoring() {
   return { stack, first, recordsAfterKill, retried, settled, counts: await stack.faultCounts() };
 }
 
+/** With a key first (its transaction is the one slowed), then without (its put is). */
+async function slowCommit() {
+  const stack = await start('acceptance-slow-commit', SLOW_COMMIT_PARAMETERS, SLOW_COMMIT_FAULTS, true);
+  const keyed = requestFor('slow-keyed');
+  const unkeyed = { customerId: 'slow-unkeyed-customer', items: [{ productId: PRODUCT, qty: 1 }], totalAmount: 20 };
+  const books = booksFor(keyed, { orders: [unkeyed] });
+  await openBooks(stack, books);
+
+  const keyedAttempts = await placeWithKey<Body>(stack, '/orders', keyed, 'slow-commit');
+  const unkeyedFirst = await call<Order>(stack, 'POST', '/order', unkeyed);
+  // Told that nothing will be processed, the client without a key places its order again.
+  const unkeyedAgain = await call<Order>(stack, 'POST', '/order', unkeyed);
+  expect(unkeyedAgain.status).toBe(202);
+  const accepted = [...ids(keyedAttempts.reply), unkeyedAgain.body.orderId];
+  // Past every late write's first sweep: the sweeper would have announced whatever landed.
+  await sleep(2 * Number(SLOW_COMMIT_PARAMETERS.OrderDeadlineSeconds) * 1000);
+  await stack.invoke('OrderSweeperFunction');
+  // Everything it announced, and everything placed, has been handled.
+  expect(await waitForQuiet(stack, 120_000)).toBe(true);
+  const settled = await expectContractKept(stack, books, accepted, { timeoutMs: 120_000 });
+  return { stack, keyedAttempts, unkeyedFirst, unkeyedAgain, settled, counts: await stack.faultCounts() };
+}
+
 let records: ReturnType<typeof recordFailures>;
 let killed: ReturnType<typeof killedAfterStoring>;
+let slow: ReturnType<typeof slowCommit>;
 
 beforeAll(() => {
   records = recordFailures();
   killed = killedAfterStoring();
+  slow = slowCommit();
   // Each test reports its own run's failure; these only keep an unawaited rejection quiet.
-  records.catch(() => undefined);
-  killed.catch(() => undefined);
+  for (const run of [records, killed, slow]) run.catch(() => undefined);
 });
 
 afterAll(() => Promise.all(stacks.map((stack) => stack.stop())), 60_000);
 
 const faultFigures = (counts: Awaited<ReturnType<StackProcess['faultCounts']>>) => counts.rules.map(({ text, seen, injected }) => ({ rule: text, seen, injected }));
 
-describe(`POST /orders of ${ORDERS_PER_REQUEST} orders whose first attempt ends badly after storing`, () => {
+describe(`POST /orders of ${ORDERS_PER_REQUEST} orders whose first attempt ends badly`, () => {
   it('timed out after storing: the retry answers the same orders, from the completed record', async () => {
     const run = await records;
     expect(run.afterTimeout.statuses[0]).toBe(502);
@@ -159,6 +197,26 @@ describe(`POST /orders of ${ORDERS_PER_REQUEST} orders whose first attempt ends 
     recordSummary('acceptance-killed', {
       orders: run.settled.figures.stored,
       statuses: [run.first.status, ...run.retried.statuses],
+      faults: faultFigures(run.counts),
+      ...run.settled.figures,
+    });
+  }, 300_000);
+
+  it('its write slower than its deadline, answered 503 before the write landed: the late write is never processed', async () => {
+    const run = await slow;
+    expect(run.keyedAttempts.statuses[0]).toBe(503);
+    expect(run.keyedAttempts.statuses.at(-1)).toBe(202);
+    expect(run.unkeyedFirst.status).toBe(503);
+    // With the key: one set of orders, shipped once. Without: only the order placed again ships.
+    const keyed = run.settled.orders.filter((order) => order.customerId.startsWith('slow-keyed-'));
+    expect(keyed.map((order) => order.orderId).sort()).toEqual(ids(run.keyedAttempts.reply).sort());
+    expect(keyed.map((order) => order.status)).toEqual(keyed.map(() => 'SHIPPED'));
+    expect(run.settled.shipped.filter((order) => order.customerId === 'slow-unkeyed-customer').map((order) => order.orderId)).toEqual([run.unkeyedAgain.body.orderId]);
+    expect(run.counts.rules.map((rule) => rule.injected)).toEqual([1, 1]);
+    recordSummary('acceptance-slow-commit', {
+      orders: run.settled.figures.stored,
+      keyedStatuses: run.keyedAttempts.statuses,
+      unkeyedStatuses: [run.unkeyedFirst.status, run.unkeyedAgain.status],
       faults: faultFigures(run.counts),
       ...run.settled.figures,
     });

@@ -159,6 +159,22 @@ describe('order store', () => {
     await expect(orders.withdrawOrders([newOne('c', createdAt), newOne('c', createdAt)])).resolves.toBeUndefined();
   });
 
+  it('fences the ids it withdrew: the withdrawn attempt’s own write cannot land there later, another attempt’s can', async () => {
+    const attempt = [newOne('c', '2026-01-01T00:00:00.000Z'), newOne('c', '2026-01-01T00:00:00.000Z')];
+    // The write was abandoned before it reached DynamoDB; the withdrawal got there first.
+    await orders.withdrawOrders(attempt);
+    expect(await orders.storeNewOrders(attempt, LATER)).toEqual({ stored: false, found: [undefined, undefined] });
+    expect(await orders.getOrders(attempt.map((order) => order.orderId))).toEqual(new Map());
+    expect(await orders.getOrder(attempt[0]?.orderId ?? '')).toBeUndefined();
+    // A retry of the same request (same ids, its own createdAt) takes them.
+    const retry = attempt.map((order) => ({ ...order, createdAt: '2026-01-01T00:00:05.000Z', updatedAt: '2026-01-01T00:00:05.000Z' }));
+    expect(await orders.storeNewOrders(retry, LATER)).toEqual({ stored: true });
+    expect([...(await orders.getOrders(retry.map((order) => order.orderId))).values()].map((order) => order.createdAt)).toEqual(retry.map(() => '2026-01-01T00:00:05.000Z'));
+    const single = newOne('c', '2026-01-01T00:00:00.000Z');
+    await orders.withdrawOrders([single]);
+    expect(await orders.storeNewOrders([single], LATER)).toEqual({ stored: false, found: [undefined] });
+  });
+
   it('rejects an order for a dead letter only while it is still where the message left it', async () => {
     const order = await stored(newOne());
     const subject = { orderId: order.orderId, status: OrderStatus.Pending, check: 'STOCK' as const };
