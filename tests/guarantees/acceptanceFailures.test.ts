@@ -15,10 +15,10 @@
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { FaultConfig } from '../../local/faults';
 import type { Order } from '../../src/domain/order';
-import { StackProcess } from './support/localStack';
-import { sleep } from './support/localStack';
+import { atOnce, type StartStack } from './support/atOnce';
+import { sleep, type StackProcess } from './support/localStack';
 import { call, waitForQuiet } from './support/observe';
-import { recordSummary } from './support/report';
+import { faultFigures, recordSummary } from './support/report';
 import { bySize } from './support/scale';
 import { expectContractKept, openBooks, placeWithKey, sweepingEvery, type Books } from './support/settle';
 
@@ -73,17 +73,9 @@ async function idempotencyStatuses(stack: StackProcess): Promise<string[]> {
   return Items.map((item) => String(item.status)).sort();
 }
 
-const stacks: StackProcess[] = [];
-
-async function start(name: string, parameters: Record<string, string>, faults: FaultConfig, relaxedParameters = false): Promise<StackProcess> {
-  const stack = await StackProcess.start({ name, parameters, faults, relaxedParameters });
-  stacks.push(stack);
-  return stack;
-}
-
 /** Timed out, then the record that failed to save: on one stack, in this order (the faults count calls). */
-async function recordFailures() {
-  const stack = await start('acceptance-record', FAST_RETRIES, RECORD_FAULTS);
+async function recordFailures(start: StartStack) {
+  const stack = await start({ name: 'acceptance-record', parameters: FAST_RETRIES, faults: RECORD_FAULTS });
   const timedOut = requestFor('timed-out');
   const unsaved = requestFor('unsaved');
   const books = booksFor(timedOut, unsaved);
@@ -102,8 +94,8 @@ async function recordFailures() {
   return { stack, afterTimeout, recordsAfterTimeout, unsavedFirst, recordsAfterUnsaved, unsavedRetry, settled, counts: await stack.faultCounts() };
 }
 
-async function killedAfterStoring() {
-  const stack = await start('acceptance-killed', { ...FAST_RETRIES, FunctionTimeoutSeconds: '3' }, KILLED_FAULTS);
+async function killedAfterStoring(start: StartStack) {
+  const stack = await start({ name: 'acceptance-killed', parameters: { ...FAST_RETRIES, FunctionTimeoutSeconds: '3' }, faults: KILLED_FAULTS });
   const request = requestFor('killed');
   const books = booksFor(request);
   await openBooks(stack, books);
@@ -117,8 +109,8 @@ async function killedAfterStoring() {
 }
 
 /** With a key first (its transaction is the one slowed), then without (its put is). */
-async function slowCommit() {
-  const stack = await start('acceptance-slow-commit', SLOW_COMMIT_PARAMETERS, SLOW_COMMIT_FAULTS, true);
+async function slowCommit(start: StartStack) {
+  const stack = await start({ name: 'acceptance-slow-commit', parameters: SLOW_COMMIT_PARAMETERS, relaxedParameters: true, faults: SLOW_COMMIT_FAULTS });
   const keyed = requestFor('slow-keyed');
   const unkeyed = { customerId: 'slow-unkeyed-customer', items: [{ productId: PRODUCT, qty: 1 }], totalAmount: 20 };
   const books = booksFor(keyed, { orders: [unkeyed] });
@@ -139,25 +131,11 @@ async function slowCommit() {
   return { stack, keyedAttempts, unkeyedFirst, unkeyedAgain, settled, counts: await stack.faultCounts() };
 }
 
-let records: ReturnType<typeof recordFailures>;
-let killed: ReturnType<typeof killedAfterStoring>;
-let slow: ReturnType<typeof slowCommit>;
-
-beforeAll(() => {
-  records = recordFailures();
-  killed = killedAfterStoring();
-  slow = slowCommit();
-  // Each test reports its own run's failure; these only keep an unawaited rejection quiet.
-  for (const run of [records, killed, slow]) run.catch(() => undefined);
-});
-
-afterAll(() => Promise.all(stacks.map((stack) => stack.stop())), 60_000);
-
-const faultFigures = (counts: Awaited<ReturnType<StackProcess['faultCounts']>>) => counts.rules.map(({ text, seen, injected }) => ({ rule: text, seen, injected }));
+const runs = atOnce({ records: recordFailures, killed: killedAfterStoring, slow: slowCommit });
 
 describe(`POST /orders of ${ORDERS_PER_REQUEST} orders whose first attempt ends badly`, () => {
   it('timed out after storing: the retry answers the same orders, from the completed record', async () => {
-    const run = await records;
+    const run = await runs.records;
     expect(run.afterTimeout.statuses[0]).toBe(502);
     expect(run.afterTimeout.statuses.at(-1)).toBe(202);
     expect(run.recordsAfterTimeout).toEqual(['COMPLETED']);
@@ -167,7 +145,7 @@ describe(`POST /orders of ${ORDERS_PER_REQUEST} orders whose first attempt ends 
   }, 300_000);
 
   it('its idempotency record failed to save: the attempt answers 202, and a retry gets the same orders once the record is no longer in progress', async () => {
-    const run = await records;
+    const run = await runs.records;
     expect(run.unsavedFirst.status).toBe(202);
     // The premise: the record stayed in progress, so the retry waited it out.
     expect(run.recordsAfterUnsaved).toEqual(['COMPLETED', 'INPROGRESS']);
@@ -187,7 +165,7 @@ describe(`POST /orders of ${ORDERS_PER_REQUEST} orders whose first attempt ends 
   }, 300_000);
 
   it('killed by its Timeout after storing, its in-progress record left behind: the retry gets the same orders, announced once the record expired', async () => {
-    const run = await killed;
+    const run = await runs.killed;
     expect(run.first.status).toBe(502);
     expect(run.recordsAfterKill).toEqual(['INPROGRESS']);
     expect(run.retried.statuses.at(-1)).toBe(202);
@@ -203,7 +181,7 @@ describe(`POST /orders of ${ORDERS_PER_REQUEST} orders whose first attempt ends 
   }, 300_000);
 
   it('its write slower than its deadline, answered 503 before the write landed: the late write is never processed', async () => {
-    const run = await slow;
+    const run = await runs.slow;
     expect(run.keyedAttempts.statuses[0]).toBe(503);
     expect(run.keyedAttempts.statuses.at(-1)).toBe(202);
     expect(run.unkeyedFirst.status).toBe(503);

@@ -8,8 +8,8 @@ import type { FaultConfig } from '../../local/faults';
 import type { Order } from '../../src/domain/order';
 import { sleep, StackProcess } from './support/localStack';
 import { call } from './support/observe';
-import { seededRandom } from './support/random';
-import { recordSummary } from './support/report';
+import { randomOrders, seededRandom } from './support/random';
+import { faultFigures, recordSummary } from './support/report';
 import { bySize } from './support/scale';
 import { expectContractKept, openBooks, placeWithKey, type Books } from './support/settle';
 
@@ -26,12 +26,7 @@ const books: Books = {
   credit: new Map(Array.from({ length: SIZE.customers }, (_, index) => [`throttled-customer-${index}`, index % 4 === 0 ? 5_000 : 1_000_000] as const)),
   stock: new Map(PRODUCTS.map((productId) => [productId, 100_000] as const)),
 };
-const customers = [...books.credit.keys()];
-const planned = Array.from({ length: SIZE.orders }, () => ({
-  customerId: random.pick(customers),
-  items: random.shuffle(PRODUCTS).slice(0, random.int(1, 3)).map((productId) => ({ productId, qty: random.int(1, 4) })),
-  totalAmount: random.int(1_000, 4_999) / 100,
-}));
+const planned = randomOrders(random, { count: SIZE.orders, customers: [...books.credit.keys()], products: PRODUCTS, maxProducts: 3, maxQty: 4, cents: [1_000, 4_999] });
 
 let stack: StackProcess;
 
@@ -77,7 +72,7 @@ describe(`DynamoDB throttling 10 % of calls for ${THROTTLED_SECONDS} s under ${S
       orders: SIZE.orders,
       answers: Object.fromEntries([...new Set(statuses)].map((status) => [status, statuses.filter((seen) => seen === status).length])),
       refusedWithoutKey: placed.filter(({ orderId }) => !orderId).length,
-      faults: counts.rules.map(({ text, seen, injected }) => ({ rule: text, seen, injected })),
+      faults: faultFigures(counts),
       ...settled.figures,
     });
   }, 600_000);

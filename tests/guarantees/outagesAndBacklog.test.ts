@@ -8,20 +8,21 @@
 //     exactly those orders, each naming the dead-letter queue in its log; orders placed after it ship;
 //   - behind for longer than the shortest order deadline the template allows (OrderDeadlineSeconds
 //     60, with MaxReceiveCount 2 x QueueVisibilityTimeoutSeconds 30, which its Rules accept): every
-//     update of the order table is slow for the stack's first minutes, so OrderUpdateFunction falls
-//     behind while orders keep arriving, and check results wait longer than the deadline. The
+//     update of the order table takes 8 s, so OrderUpdateFunction falls far behind while orders keep
+//     arriving, and the last orders' check results wait longer than the deadline. The
 //     sweeper finds those orders open at their deadline and announces them again: the duplicates
 //     change nothing, and no order with ample credit and stock is rejected for waiting.
 import type { FaultConfig } from '../../local/faults';
 import type { Order } from '../../src/domain/order';
-import { sleep, StackProcess } from './support/localStack';
+import { atOnce, type StartStack } from './support/atOnce';
+import { sleep, type StackProcess } from './support/localStack';
 import { call, deadLetters, lastLog, sweeperNudges, waitForQuiet } from './support/observe';
-import { seededRandom } from './support/random';
-import { recordSummary } from './support/report';
+import { randomOrders, seededRandom } from './support/random';
+import { faultFigures, recordSummary } from './support/report';
 import { bySize } from './support/scale';
 import { expectContractKept, openBooks, placeWithKey, sweepingEvery, type Books, type Settled } from './support/settle';
 
-const SIZE = bySize({ ordersDuring: 40, ordersAfter: 20, backlogOrders: 120, arrivalSeconds: 20 }, { ordersDuring: 150, ordersAfter: 50, backlogOrders: 360, arrivalSeconds: 40 });
+const SIZE = bySize({ ordersDuring: 40, ordersAfter: 20, backlogOrders: 80, arrivalSeconds: 8 }, { ordersDuring: 150, ordersAfter: 50, backlogOrders: 240, arrivalSeconds: 20 });
 const CONSUMER = 'BalanceCheckerFunction';
 /** Template defaults: a message is delivered 5 times, 60 s apart, before it is dead-lettered. */
 const SHORT_OUTAGE_SECONDS = 90;
@@ -32,9 +33,12 @@ const PRODUCT = 'outage-product';
 const outage = (seconds: number): FaultConfig => ({ seed: 4, rules: [{ function: CONSUMER, kind: 'outage', window: [0, seconds] }] });
 
 const BACKLOG_PARAMETERS = { OrderDeadlineSeconds: '60', MaxReceiveCount: '2', QueueVisibilityTimeoutSeconds: '30', FunctionTimeoutSeconds: '30' };
-/** Long enough for the orders placed first to come due while their results still wait. */
-const SLOW_SECONDS = SIZE.arrivalSeconds + 60;
-const BACKLOG_FAULTS: FaultConfig = { seed: 5, rules: [{ operation: 'dynamodb:UpdateItem', table: 'OrderTable', kind: 'slow', latencyMs: 8000, window: [0, SLOW_SECONDS] }] };
+/**
+ * Slow all along: OrderUpdateFunction's 3 batches at a time of 10 results, two updates each, handle
+ * about 2 results a second, so the last of 2 results per order, arriving over a few seconds, wait
+ * well past the 60 s deadline (and a sweeper run) while the first go through in time.
+ */
+const BACKLOG_FAULTS: FaultConfig = { seed: 5, rules: [{ operation: 'dynamodb:UpdateItem', table: 'OrderTable', kind: 'slow', latencyMs: 8000 }] };
 const BACKLOG_PRODUCTS = ['backlog-product-a', 'backlog-product-b', 'backlog-product-c'];
 
 const booksFor = (tag: string): Books => ({
@@ -60,11 +64,8 @@ interface Run {
   deadLettered: string[];
 }
 
-const stacks: StackProcess[] = [];
-
-async function shortOutage(): Promise<Run> {
-  const stack = await StackProcess.start({ name: 'outage-short', faults: outage(SHORT_OUTAGE_SECONDS) });
-  stacks.push(stack);
+async function shortOutage(start: StartStack): Promise<Run> {
+  const stack = await start({ name: 'outage-short', faults: outage(SHORT_OUTAGE_SECONDS) });
   const books = booksFor('short');
   await openBooks(stack, books);
   const during = await placeOrders(stack, books, 'short', SIZE.ordersDuring + SIZE.ordersAfter);
@@ -73,9 +74,8 @@ async function shortOutage(): Promise<Run> {
   return { stack, during, after: [], settled, deadLettered: Object.values(await deadLetters(stack)).flat().map((message) => String(JSON.parse(message.Body ?? '{}').orderId)) };
 }
 
-async function longOutage(): Promise<Run> {
-  const stack = await StackProcess.start({ name: 'outage-long', parameters: LONG_PARAMETERS, relaxedParameters: true, faults: outage(LONG_OUTAGE_SECONDS) });
-  stacks.push(stack);
+async function longOutage(start: StartStack): Promise<Run> {
+  const stack = await start({ name: 'outage-long', parameters: LONG_PARAMETERS, relaxedParameters: true, faults: outage(LONG_OUTAGE_SECONDS) });
   const books = booksFor('long');
   await openBooks(stack, books);
   const during = await placeOrders(stack, books, 'long-during', SIZE.ordersDuring);
@@ -92,26 +92,19 @@ async function longOutage(): Promise<Run> {
   return { stack, during, after, settled, deadLettered: Object.values(dead).flat().map((message) => String(JSON.parse(message.Body ?? '{}').orderId)) };
 }
 
-async function backlogPastTheDeadline() {
-  const stack = await StackProcess.start({ name: 'backlog', parameters: BACKLOG_PARAMETERS, faults: BACKLOG_FAULTS });
-  stacks.push(stack);
-  const random = seededRandom(505);
+async function backlogPastTheDeadline(start: StartStack) {
+  const stack = await start({ name: 'backlog', parameters: BACKLOG_PARAMETERS, faults: BACKLOG_FAULTS });
   const books: Books = {
     credit: new Map(Array.from({ length: 20 }, (_, index) => [`backlog-customer-${index}`, 10_000_000] as const)),
     stock: new Map(BACKLOG_PRODUCTS.map((productId) => [productId, 100_000] as const)),
   };
-  const customers = [...books.credit.keys()];
-  const planned = Array.from({ length: SIZE.backlogOrders }, () => ({
-    customerId: random.pick(customers),
-    items: random.shuffle(BACKLOG_PRODUCTS).slice(0, random.int(1, 2)).map((productId) => ({ productId, qty: random.int(1, 3) })),
-    totalAmount: random.int(100, 9_999) / 100,
-  }));
+  const planned = randomOrders(seededRandom(505), { count: SIZE.backlogOrders, customers: [...books.credit.keys()], products: BACKLOG_PRODUCTS, maxProducts: 2, maxQty: 3, cents: [100, 9_999] });
   await openBooks(stack, books);
-  const start = Date.now();
+  const startedAt = Date.now();
   const spacing = (SIZE.arrivalSeconds * 1000) / SIZE.backlogOrders;
   const replies = await Promise.all(
     planned.map(async (order, index) => {
-      await sleep(start + index * spacing - Date.now());
+      await sleep(startedAt + index * spacing - Date.now());
       return call<Order>(stack, 'POST', '/order', order);
     }),
   );
@@ -125,19 +118,7 @@ async function backlogPastTheDeadline() {
   return { stack, accepted, settled, nudges: await sweeperNudges(stack), sweeperRuns: sweeper.runs, deadLettered };
 }
 
-let short: Promise<Run>;
-let long: Promise<Run>;
-let backlog: ReturnType<typeof backlogPastTheDeadline>;
-
-beforeAll(() => {
-  short = shortOutage();
-  long = longOutage();
-  backlog = backlogPastTheDeadline();
-  // Each test reports its own run's failure; these only keep an unawaited rejection quiet.
-  for (const run of [short, long, backlog]) run.catch(() => undefined);
-});
-
-afterAll(() => Promise.all(stacks.map((stack) => stack.stop())), 60_000);
+const runs = atOnce({ short: shortOutage, long: longOutage, backlog: backlogPastTheDeadline });
 
 async function report(name: string, outageSeconds: number, run: Run, parameters: Record<string, string>) {
   const counts = await run.stack.faultCounts();
@@ -145,7 +126,7 @@ async function report(name: string, outageSeconds: number, run: Run, parameters:
     orders: run.during.length + run.after.length,
     outage: `${CONSUMER} for ${outageSeconds} s`,
     parameters,
-    faults: counts.rules.map(({ text, seen, injected }) => ({ rule: text, seen, injected })),
+    faults: faultFigures(counts),
     deadLetters: run.deadLettered.length,
     ...run.settled.figures,
   });
@@ -154,7 +135,7 @@ async function report(name: string, outageSeconds: number, run: Run, parameters:
 
 describe(`${CONSUMER} out of service while orders arrive`, () => {
   it(`for ${SHORT_OUTAGE_SECONDS} s, shorter than the default retry budget (5 x 60 s): every message goes through in the end, no order is rejected`, async () => {
-    const run = await short;
+    const run = await runs.short;
     expect(run.settled.shipped.map((order) => order.orderId).sort()).toEqual([...run.during].sort());
     expect(run.settled.rejected).toEqual([]);
     expect(run.deadLettered).toEqual([]);
@@ -163,7 +144,7 @@ describe(`${CONSUMER} out of service while orders arrive`, () => {
   }, 900_000);
 
   it(`for ${LONG_OUTAGE_SECONDS} s, longer than the retry budget (2 x 5 s): exactly the orders whose messages were dead-lettered are rejected, naming the queue; the rest ship`, async () => {
-    const run = await long;
+    const run = await runs.long;
     const deadLettered = new Set(run.deadLettered);
     // The premise: the outage outlasted the budget of orders placed during it.
     expect(deadLettered.size).toBeGreaterThan(0);
@@ -177,7 +158,7 @@ describe(`${CONSUMER} out of service while orders arrive`, () => {
 
 describe(`a backlog longer than the ${BACKLOG_PARAMETERS.OrderDeadlineSeconds} s order deadline, ${SIZE.backlogOrders} orders arriving over ${SIZE.arrivalSeconds} s`, () => {
   it('moves on the orders that waited past their deadline, changes nothing twice and rejects none of them', async () => {
-    const run = await backlog;
+    const run = await runs.backlog;
     expect(run.settled.rejected.map((order) => `${order.orderId}: ${lastLog(order)}`)).toEqual([]);
     expect(run.deadLettered).toBe(0);
     // The premise: the backlog outlasted the deadline, and the sweeper moved waiting orders on.
@@ -191,7 +172,7 @@ describe(`a backlog longer than the ${BACKLOG_PARAMETERS.OrderDeadlineSeconds} s
     recordSummary('backlog', {
       orders: SIZE.backlogOrders,
       parameters: BACKLOG_PARAMETERS,
-      faults: counts.rules.map(({ text, seen, injected }) => ({ rule: text, seen, injected })),
+      faults: faultFigures(counts),
       movedOnBySweeper: movedOn.length,
       movedOnTwice: movedOn.filter((orderId) => (run.nudges.get(orderId) ?? 0) > 1).length,
       sweeperRuns: run.sweeperRuns,

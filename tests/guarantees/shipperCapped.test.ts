@@ -8,7 +8,7 @@ import type { Order } from '../../src/domain/order';
 import { StackProcess } from './support/localStack';
 import { deadLetters, waitForQuiet } from './support/observe';
 import { seededRandom } from './support/random';
-import { recordSummary } from './support/report';
+import { faultFigures, recordSummary } from './support/report';
 import { bySize } from './support/scale';
 import { expectContractKept, openBooks, placeWithKey, type Books } from './support/settle';
 
@@ -59,7 +59,7 @@ describe(`the shipper at reserved concurrency 1 under ${SIZE.orders} orders plac
     expect(counts.rules[0]?.injected).toBeGreaterThan(0);
     recordSummary('shipper-capped', {
       orders: SIZE.orders,
-      faults: counts.rules.map(({ text, seen, injected }) => ({ rule: text, seen, injected })),
+      faults: faultFigures(counts),
       deadLetters: Object.values(dead).flat().length,
       ...settled.figures,
     });

@@ -7,10 +7,11 @@
 // both at once.
 import type { FaultConfig } from '../../local/faults';
 import type { Order } from '../../src/domain/order';
-import { StackProcess } from './support/localStack';
+import { atOnce, type StartStack } from './support/atOnce';
+import type { StackProcess } from './support/localStack';
 import { call, sweeperNudges } from './support/observe';
 import { seededRandom } from './support/random';
-import { recordSummary } from './support/report';
+import { faultFigures, recordSummary } from './support/report';
 import { bySize } from './support/scale';
 import { expectContractKept, openBooks, placeWithKey, sweepingEvery, type Books, type Settled } from './support/settle';
 
@@ -59,9 +60,8 @@ interface Run {
 }
 
 /** Places the requests as the client would, then waits for every accepted order, moving the sweeper along. */
-async function run(name: string, client: (stack: StackProcess, body: object, request: number) => Promise<{ answers: string[][]; statuses: number[] }>): Promise<Run> {
-  const stack = await StackProcess.start({ name, faults: FAULTS });
-  stacks.push(stack);
+async function run(start: StartStack, name: string, client: (stack: StackProcess, body: object, request: number) => Promise<{ answers: string[][]; statuses: number[] }>): Promise<Run> {
+  const stack = await start({ name, faults: FAULTS });
   const { requests, books } = scenario(115);
   await openBooks(stack, books);
   // One request after another, so that the first batch of the first request is the one SNS lets through.
@@ -97,19 +97,10 @@ async function unkeyedClient(stack: StackProcess, body: object) {
   throw new Error(`POST /orders without a key was never accepted: ${statuses.join(', ')}`);
 }
 
-const stacks: StackProcess[] = [];
-let keyed: Promise<Run>;
-let unkeyed: Promise<Run>;
-
-beforeAll(() => {
-  keyed = run('sns-failures-keyed', keyedClient);
-  unkeyed = run('sns-failures-unkeyed', unkeyedClient);
-  // Each test reports its own run's failure; these only keep an unawaited rejection quiet.
-  keyed.catch(() => undefined);
-  unkeyed.catch(() => undefined);
+const runs = atOnce({
+  keyed: (start: StartStack) => run(start, 'sns-failures-keyed', keyedClient),
+  unkeyed: (start: StartStack) => run(start, 'sns-failures-unkeyed', unkeyedClient),
 });
-
-afterAll(() => Promise.all(stacks.map((stack) => stack.stop())), 60_000);
 
 /** The premise: the first batch of the first request went out; every other order was announced by the sweeper. */
 function expectFirstBatchOnlyAnnouncedByTheApi(result: Run, accepted: string[][]) {
@@ -124,7 +115,7 @@ async function report(name: string, result: Run) {
   recordSummary(name, {
     orders: SIZE.requests * SIZE.ordersPerRequest,
     statuses: result.statuses,
-    faults: counts.rules.map(({ text, seen, injected }) => ({ rule: text, seen, injected })),
+    faults: faultFigures(counts),
     announcedBySweeper: result.nudges.size,
     sweeperRuns: result.sweeperRuns,
     ...result.settled.figures,
@@ -134,7 +125,7 @@ async function report(name: string, result: Run) {
 
 describe(`SNS throttled and slow, then failing part-way through POST /orders of ${SIZE.ordersPerRequest} orders`, () => {
   it('with an Idempotency-Key: every retry answers the same orders, each ships once, and what SNS refused is announced by the sweeper', async () => {
-    const result = await keyed;
+    const result = await runs.keyed;
     // Every answer of a request names the same orders, and nothing else was stored.
     for (const answers of result.answers) for (const answer of answers) expect(answer).toEqual(answers[0]);
     const accepted = result.answers.map((answers) => answers[0] ?? []);
@@ -147,7 +138,7 @@ describe(`SNS throttled and slow, then failing part-way through POST /orders of 
   }, 300_000);
 
   it('without a key: the orders of every 202 ship once, and no other order ships', async () => {
-    const result = await unkeyed;
+    const result = await runs.unkeyed;
     const accepted = result.answers.flatMap((answers) => answers.flat());
     expectFirstBatchOnlyAnnouncedByTheApi(result, result.answers.map((answers) => answers.flat()));
     expect(result.settled.shipped.map((order) => order.orderId).sort()).toEqual([...accepted].sort());
