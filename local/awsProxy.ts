@@ -159,6 +159,8 @@ export async function startAwsProxy(emulators: Pick<Emulators, 'dynamoEndpoint' 
     const call: WireCall = wire.service === 'dynamodb' ? { ...wire, tables: tableNamesOf(body).flatMap((name) => options.tables?.[name] ?? []) } : wire;
 
     const latency = injector.latencyOf(call);
+    // A slow call reaches the emulator once its latency is over even if its caller gave up meanwhile:
+    // a service applies a request it received whether or not the caller still waits for the answer.
     if (latency > 0) await sleep(latency);
     const write = writes && call.service === 'dynamodb' ? await writes.writeOf(call.operation, body) : undefined;
     const conflicting = write && writes ? writes.conflictsOf(write) : new Set<number>();

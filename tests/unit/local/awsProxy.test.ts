@@ -183,6 +183,14 @@ describe('the fault proxy in front of the emulators', () => {
     expect(upstream.calls.map((call) => call.operation)).toEqual(['GetItem']);
   });
 
+  it('lets a slow call reach the emulator even when its caller gave up waiting, as a service applies what it received', async () => {
+    const { sqs } = await through([{ operation: 'sqs:SendMessage', kind: 'slow', latencyMs: 1000 }]);
+    await expect(sqs.send(sendMessage, { abortSignal: AbortSignal.timeout(50) })).rejects.toMatchObject({ name: 'AbortError' });
+    expect(upstream.count('SendMessage')).toBe(0);
+    for (let waited = 0; upstream.count('SendMessage') === 0 && waited < 10_000; waited += 50) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(upstream.count('SendMessage')).toBe(1);
+  });
+
   it('holds a slow call back before it reaches the emulator', async () => {
     const { dynamo, sqs } = await through([{ operation: 'sqs:SendMessage', kind: 'slow', latencyMs: 500 }]);
     const slow = sqs.send(sendMessage);
