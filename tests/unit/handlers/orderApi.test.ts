@@ -119,6 +119,20 @@ describe('POST /order', () => {
     expect(orderTable.items.get(String(response.json.orderId))?.status).toBe('PENDING');
   });
 
+  it('stores nothing when the request reached API Gateway too long ago for the answer to arrive before it gives up (29 s)', async () => {
+    const event = apiEvent({ method: 'POST', resource: '/order', body: orderBody() });
+    event.requestContext.requestTimeEpoch = Date.now() - 28_500;
+    const response = await handler(event, lambdaContext('OrderApiFunction'));
+    expect(response.statusCode).toBe(503);
+    expect(db.commandCalls(PutCommand)).toHaveLength(0);
+  });
+
+  it('takes a request received longer ago than any invocation lasts for an event replayed from a file, and places it', async () => {
+    const event = apiEvent({ method: 'POST', resource: '/order', body: orderBody() });
+    event.requestContext.requestTimeEpoch = Date.parse('2015-04-09T12:34:56.000Z');
+    expect((await handler(event, lambdaContext('OrderApiFunction'))).statusCode).toBe(202);
+  });
+
   it('answers 503 and withdraws the order when its write’s outcome is unknown, fencing its id so that a late write cannot land', async () => {
     orderTable.failNext('Put', connectionLost());
     const response = await postOrder(orderBody());
