@@ -35,6 +35,28 @@ export function wireCallOf(headers: IncomingHttpHeaders, body: Buffer): WireCall
   return { service: scope === 'sqs' ? 'sqs' : 'sns', operation: action, protocol: 'query' };
 }
 
+/**
+ * The tables a DynamoDB call names, as the wire has them (physical names): its TableName, every
+ * table of a transaction's items, or every table of a batch's RequestItems.
+ */
+export function tableNamesOf(body: Buffer): string[] {
+  let request: { TableName?: unknown; TransactItems?: unknown; RequestItems?: unknown };
+  try {
+    request = JSON.parse(body.toString('utf8')) as typeof request;
+  } catch {
+    return [];
+  }
+  const names = new Set<string>();
+  if (typeof request.TableName === 'string') names.add(request.TableName);
+  if (Array.isArray(request.TransactItems)) {
+    for (const item of request.TransactItems as Record<string, { TableName?: unknown } | undefined>[]) {
+      for (const action of Object.values(item ?? {})) if (typeof action?.TableName === 'string') names.add(action.TableName);
+    }
+  }
+  if (request.RequestItems && typeof request.RequestItems === 'object') for (const name of Object.keys(request.RequestItems)) names.add(name);
+  return [...names];
+}
+
 const escapeXml = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
 const QUERY_NAMESPACES = { sns: 'http://sns.amazonaws.com/doc/2010-03-31/', sqs: 'http://queue.amazonaws.com/doc/2012-11-05/', dynamodb: '' };
@@ -80,7 +102,12 @@ export interface AwsProxy {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-export async function startAwsProxy(emulators: Pick<Emulators, 'dynamoEndpoint' | 'messagingEndpoint'>, injector: FaultInjector): Promise<AwsProxy> {
+export interface AwsProxyOptions {
+  /** The stack's tables, physical name -> logical id: what rules with a `table` match. */
+  tables?: Record<string, string>;
+}
+
+export async function startAwsProxy(emulators: Pick<Emulators, 'dynamoEndpoint' | 'messagingEndpoint'>, injector: FaultInjector, options: AwsProxyOptions = {}): Promise<AwsProxy> {
   const agent = new Agent({ keepAlive: true });
   const dynamo = new URL(emulators.dynamoEndpoint);
   const messaging = new URL(emulators.messagingEndpoint);
@@ -126,11 +153,14 @@ export async function startAwsProxy(emulators: Pick<Emulators, 'dynamoEndpoint' 
       send(response, { statusCode: 200, headers: { 'Content-Type': 'application/json' }, body: Buffer.from(JSON.stringify(injector.counts())) });
       return;
     }
-    const call = wireCallOf(request.headers, body);
-    const target = call?.service === 'dynamodb' ? dynamo : messaging;
-    if (!call) return forward(request, body, response, target, false);
+    const wire = wireCallOf(request.headers, body);
+    const target = wire?.service === 'dynamodb' ? dynamo : messaging;
+    if (!wire) return forward(request, body, response, target, false);
+    const call: WireCall = wire.service === 'dynamodb' ? { ...wire, tables: tableNamesOf(body).flatMap((name) => options.tables?.[name] ?? []) } : wire;
 
     const latency = injector.latencyOf(call);
+    // A slow call reaches the emulator once its latency is over even if its caller gave up meanwhile:
+    // a service applies a request it received whether or not the caller still waits for the answer.
     if (latency > 0) await sleep(latency);
     const write = writes && call.service === 'dynamodb' ? await writes.writeOf(call.operation, body) : undefined;
     const conflicting = write && writes ? writes.conflictsOf(write) : new Set<number>();

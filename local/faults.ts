@@ -9,10 +9,14 @@
 //     - { operation: sns:PublishBatch, kind: throttle, window: [0, 10] }
 //     - { operation: 'dynamodb:*', kind: throttle, error: ThrottlingException, rate: 0.1 }
 //     - { function: ShipOrderFunction, kind: reserved-concurrency, concurrency: 1 }
+//     - { operation: dynamodb:UpdateItem, table: IdempotencyTable, kind: internal-error, times: 3 }
 //
 // or the same inline, one rule per `;`, each written as the startup summary shows it:
 //
 //   seed=7; sns:PublishBatch throttle window=0-10; ShipOrderFunction reserved-concurrency concurrency=1
+//
+// A DynamoDB rule may name a table (a logical id of the template): it then matches only the calls
+// that touch that table (any of a transaction's or a batch's tables).
 //
 // A rule applies to the calls (invocations) it matches inside its window (seconds after the stack
 // became ready, [start, end)), from the `fromCall`-th of them on, at most `times` times, each
@@ -37,7 +41,11 @@ export interface RuleScope {
   times?: number;
 }
 
-export type OperationRule = RuleScope & { operation: string } & (
+export type OperationRule = RuleScope & {
+  operation: string;
+  /** DynamoDB only: just the calls that touch this table (its logical id in the template). */
+  table?: string;
+} & (
     | { kind: 'throttle'; /** The throttling error, as the SDK names it (THROTTLING_ERRORS). */ error?: string }
     | { kind: 'internal-error' }
     | { kind: 'slow'; latencyMs: number }
@@ -169,7 +177,7 @@ function parseRule(input: unknown, fail: (message: string) => never): FaultRule 
   const kind = String(rule.kind);
   const spec = (kinds as Record<string, { required: string[]; optional: string[] }>)[kind];
   if (!spec) return fail(`kind ${JSON.stringify(rule.kind)} is not one of ${Object.keys(kinds).join(', ')} (for a${target === 'operation' ? 'n operation' : ' function'})`);
-  const allowed = new Set([target as string, 'kind', ...SCOPE_KEYS, ...spec.required, ...spec.optional]);
+  const allowed = new Set([target as string, 'kind', ...(target === 'operation' ? ['table'] : []), ...SCOPE_KEYS, ...spec.required, ...spec.optional]);
   const unknown = Object.keys(rule).filter((key) => !allowed.has(key));
   if (unknown.length > 0) fail(`${kind} takes no ${unknown.join(', ')} (it takes ${[...allowed].filter((key) => key !== target && key !== 'kind').join(', ')})`);
   for (const key of spec.required) if (rule[key] === undefined) fail(`${kind} needs ${key}`);
@@ -203,6 +211,8 @@ function parseRule(input: unknown, fail: (message: string) => never): FaultRule 
       fail(`${service} has no operation ${name}${editDistance(name, closest) <= 3 ? ` (did you mean ${service}:${closest}?)` : ''}`);
     }
     if (kind === 'transaction-conflict' && service !== 'dynamodb') fail('transaction-conflict applies to DynamoDB operations only');
+    if (rule.table !== undefined && service !== 'dynamodb') fail('table applies to DynamoDB operations only');
+    if (rule.table !== undefined && (typeof rule.table !== 'string' || rule.table === '')) fail('table must be a logical id');
     if (rule.error !== undefined && !(String(rule.error) in THROTTLING_ERRORS[service as AwsService])) {
       fail(`error ${JSON.stringify(rule.error)} is not a throttling error of ${service} (one of ${Object.keys(THROTTLING_ERRORS[service as AwsService]).join(', ')})`);
     }
@@ -256,12 +266,14 @@ export function readFaultSpec(spec: string): FaultConfig {
   }
 }
 
-/** Refuses rules for functions the template does not have. */
-export function checkFunctionRules(config: FaultConfig, functions: string[]): void {
+/** Refuses rules for functions or tables the template does not have (logical ids). */
+export function checkRuleTargets(config: FaultConfig, template: { functions: string[]; tables: string[] }): void {
+  const check = (index: number, kind: string, name: string, known: string[]) => {
+    if (!known.includes(name)) throw new FaultConfigError(`--faults: rule ${index + 1}: the template has no ${kind} ${name} (it has ${known.join(', ')})`);
+  };
   config.rules.forEach((rule, index) => {
-    if ('function' in rule && !functions.includes(rule.function)) {
-      throw new FaultConfigError(`--faults: rule ${index + 1}: the template has no function ${rule.function} (it has ${functions.join(', ')})`);
-    }
+    if ('function' in rule) check(index, 'function', rule.function, template.functions);
+    else if (rule.table !== undefined) check(index, 'table', rule.table, template.tables);
   });
 }
 
@@ -277,6 +289,8 @@ export function draw(seed: number, ruleIndex: number, n: number): number {
 export interface AwsCall {
   service: AwsService;
   operation: string;
+  /** The tables a DynamoDB call touches, by logical id (those of the stack only). */
+  tables?: string[];
 }
 
 export type OperationFault =
@@ -296,7 +310,8 @@ export interface FaultCounts {
 interface RuleState {
   rule: FaultRule;
   text: string;
-  matches: (subject: string) => boolean;
+  /** `subject` is `service:Operation` or a function's logical id; `tables` those a DynamoDB call touches. */
+  matches: (subject: string, tables?: string[]) => boolean;
   seen: number;
   injected: number;
 }
@@ -323,7 +338,8 @@ export class FaultInjector implements InvocationFaults {
       const text = formatRule(rule);
       if ('function' in rule) return { rule, text, matches: (logicalId) => logicalId === rule.function, seen: 0, injected: 0 };
       const { service, matches } = operationPattern(rule.operation);
-      return { rule, text, matches: (call) => call.startsWith(`${service}:`) && matches(call.slice(service.length + 1)), seen: 0, injected: 0 };
+      const touches = (tables: string[] = []) => rule.table === undefined || tables.includes(rule.table);
+      return { rule, text, matches: (call, tables) => call.startsWith(`${service}:`) && matches(call.slice(service.length + 1)) && touches(tables), seen: 0, injected: 0 };
     });
   }
 
@@ -340,7 +356,7 @@ export class FaultInjector implements InvocationFaults {
   /** Milliseconds to hold a call before it reaches the emulator (the `slow` rules that apply). */
   latencyOf(call: AwsCall): number {
     let latency = 0;
-    for (const state of this.applicable(`${call.service}:${call.operation}`, ['slow'])) {
+    for (const state of this.applicable(`${call.service}:${call.operation}`, ['slow'], call.tables)) {
       if (this.fires(state)) latency += (state.rule as { latencyMs: number }).latencyMs;
     }
     return latency;
@@ -349,7 +365,7 @@ export class FaultInjector implements InvocationFaults {
   /** The error (or dropped connection) a call meets, if any; `collides` says whether DynamoDB's conflict rules refuse it. */
   faultOf(call: AwsCall, collides = false): OperationFault | undefined {
     let fault: OperationFault | undefined;
-    for (const state of this.applicable(`${call.service}:${call.operation}`, ['throttle', 'internal-error', 'drop', 'transaction-conflict'])) {
+    for (const state of this.applicable(`${call.service}:${call.operation}`, ['throttle', 'internal-error', 'drop', 'transaction-conflict'], call.tables)) {
       const { rule } = state as { rule: OperationRule };
       // Every matching rule counts the call; only the first that fires decides it.
       if (!this.fires(state, fault === undefined && (rule.kind !== 'transaction-conflict' || collides))) continue;
@@ -385,11 +401,11 @@ export class FaultInjector implements InvocationFaults {
     };
   }
 
-  private applicable(subject: string, kinds: string[]): RuleState[] {
+  private applicable(subject: string, kinds: string[], tables?: string[]): RuleState[] {
     if (this.readyAt === undefined) return [];
     const elapsed = (this.now() - this.readyAt) / 1000;
     return this.states.filter(({ rule, matches }) => {
-      if (!kinds.includes(rule.kind) || !matches(subject)) return false;
+      if (!kinds.includes(rule.kind) || !matches(subject, tables)) return false;
       const [start = 0, end = Number.POSITIVE_INFINITY] = rule.window ?? [];
       return elapsed >= start && elapsed < end;
     });

@@ -13,7 +13,7 @@ import { join, resolve as resolvePath } from 'node:path';
 import type { ContractLookup } from './apiGateway';
 import { localApi, startApiServer, type ApiKey, type LocalApi, type RunningApi } from './apiServer';
 import { startAwsProxy, throughProxy } from './awsProxy';
-import { checkFunctionRules, FaultInjector, type FaultConfig } from './faults';
+import { checkRuleTargets, FaultInjector, type FaultConfig } from './faults';
 import { startLambdaApi } from './lambdaApi';
 import { buildFunctions, buildRuntimeModule, LOCAL_DIR } from './build';
 import { Observations } from './console/observations';
@@ -93,9 +93,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     enforceParameterConstraints: !options.relaxedParameters,
   });
   const buildDir = options.buildDir ?? join(template.dir, LOCAL_DIR, 'build');
-  const functionIds = Object.values(template.resources).filter((resource) => resource.type === 'AWS::Serverless::Function').map((resource) => resource.logicalId);
-  // Refused before anything starts: a rule for a function the template does not have.
-  if (options.faults) checkFunctionRules(options.faults, functionIds);
+  const logicalIdsOf = (type: string) => Object.values(template.resources).filter((resource) => resource.type === type).map((resource) => resource.logicalId);
+  // Refused before anything starts: a rule for a function or a table the template does not have.
+  if (options.faults) checkRuleTargets(options.faults, { functions: logicalIdsOf('AWS::Serverless::Function'), tables: [...logicalIdsOf('AWS::DynamoDB::Table'), ...logicalIdsOf('AWS::Serverless::SimpleTable')] });
   const injector = options.faults ? new FaultInjector(options.faults, { log: (line) => sink('faults', line) }) : undefined;
 
   const cleanups: (() => Promise<void>)[] = [];
@@ -131,11 +131,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     if (buildResult.status === 'rejected') throw buildResult.reason;
     const emulators = emulatorsResult.value;
     const [built, workerScript, contract] = buildResult.value;
-    // The functions and the pollers (Lambda's own SQS client) reach AWS through the injector; provisioning goes direct.
-    const proxy = injector && (await startAwsProxy(emulators, injector));
-    if (proxy) cleanups.push(() => proxy.stop());
-
     const stack = await provision(template, emulators);
+    // The functions and the pollers (Lambda's own SQS client) reach AWS through the injector; provisioning goes direct.
+    const tables = Object.fromEntries(Object.values(stack.tables).map((table) => [table.name, table.logicalId]));
+    const proxy = injector && (await startAwsProxy(emulators, injector, { tables }));
+    if (proxy) cleanups.push(() => proxy.stop());
     const definitions = functionDefinitions(stack, built, emulators.sdkEnvironment).map((definition) =>
       proxy ? { ...definition, environment: throughProxy(definition.environment, emulators, proxy.endpoint) } : definition,
     );

@@ -4,7 +4,6 @@
 import { ConditionalCheckFailedException, TransactionCanceledException, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import {
-  DeleteCommand,
   GetCommand,
   PutCommand,
   QueryCommand,
@@ -73,9 +72,19 @@ const progressOf = (item: Item): OrderProgress => ({
 export const returnedItem = (item: Record<string, unknown> | undefined): Item | undefined =>
   item ? unmarshall(item as Record<string, AttributeValue>, { wrapNumbers: true }) : undefined;
 
+/**
+ * What a withdrawal leaves under each id it withdrew: no order, but a fence. A write of new orders
+ * may take an id that is free or fenced by another attempt, never one fenced by its own attempt,
+ * so the write of an attempt that was abandoned, withdrawn and answered 503 cannot land afterwards
+ * (DynamoDB may still apply a request its caller gave up on). Readers see no order there.
+ */
+const WITHDRAWN = 'WITHDRAWN';
+/** Whether an item of the order table is an order (not the fence a withdrawal left). */
+export const isOrder = (item: Item | undefined): item is Item => item !== undefined && item.status !== WITHDRAWN;
+
 const returnedOrder = (item: Record<string, unknown> | undefined): Order | undefined => {
   const returned = returnedItem(item);
-  return returned ? fromOrderItem(returned) : undefined;
+  return isOrder(returned) ? fromOrderItem(returned) : undefined;
 };
 
 const isConditionFailure = (error: unknown): error is ConditionalCheckFailedException => error instanceof ConditionalCheckFailedException;
@@ -143,19 +152,21 @@ export function orderStore(db: DynamoDBDocumentClient, tableName: string, now: (
   const putNew = (order: Order, sweepAt: string) => ({
     TableName: tableName,
     Item: toOrderItem(order, sweepAt),
-    ConditionExpression: 'attribute_not_exists(orderId)',
+    ConditionExpression: 'attribute_not_exists(orderId) OR (#status = :withdrawn AND createdAt <> :createdAt)',
+    ExpressionAttributeNames: { '#status': 'status' },
+    ExpressionAttributeValues: { ':withdrawn': WITHDRAWN, ':createdAt': order.createdAt },
     ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
   });
 
   return {
     async getOrder(orderId: string): Promise<Order | undefined> {
       const { Item } = await db.send(new GetCommand({ TableName: tableName, Key: { orderId }, ConsistentRead: true }));
-      return Item ? fromOrderItem(Item) : undefined;
+      return isOrder(Item) ? fromOrderItem(Item) : undefined;
     },
 
-    /** Orders by id, in as few reads as DynamoDB allows; each id read, or failed, on its own. */
-    getOrders(orderIds: readonly string[]): Promise<ItemsByKey<Order>> {
-      return itemsByKey(db, tableName, 'orderId', orderIds, fromOrderItem);
+    /** Orders by id, in as few reads as DynamoDB allows; each id read, or failed, on its own. A withdrawal's fence reads as no order. */
+    getOrders(orderIds: readonly string[]): Promise<ItemsByKey<Order | undefined>> {
+      return itemsByKey(db, tableName, 'orderId', orderIds, (item) => (isOrder(item) ? fromOrderItem(item) : undefined));
     },
 
     /**
@@ -194,33 +205,38 @@ export function orderStore(db: DynamoDBDocumentClient, tableName: string, now: (
     },
 
     /**
-     * Deletes orders that this attempt may or may not have stored (its write's outcome is unknown),
-     * as long as nothing has happened to them: still PENDING with no check result, and written by
-     * this attempt (same createdAt), so an order that an earlier attempt stored and announced is
-     * never touched. Nobody was told of them, so nothing can be in flight for them.
+     * Takes back orders that this attempt may or may not have stored (its write's outcome is
+     * unknown), as long as nothing has happened to them: still PENDING with no check result, and
+     * written by this attempt (same createdAt), so an order that an earlier attempt stored and
+     * announced is never touched. Nobody was told of them, so nothing can be in flight for them.
+     * Each id is left fenced (WITHDRAWN) rather than free, whether the write had landed or not, so
+     * that the write cannot land later. All or none, as they were stored: one transaction for
+     * several orders, so that a withdrawal cut short never leaves part of a request behind (a retry
+     * with its Idempotency-Key recognises its request only by finding all of its orders).
      */
     async withdrawOrders(orders: Order[], { deadline }: Deadline = {}): Promise<void> {
-      await Promise.all(
-        orders.map(async (order) => {
-          const remove = () =>
-            db.send(
-              new DeleteCommand({
-                TableName: tableName,
-                Key: { orderId: order.orderId },
-                ConditionExpression: '#status = :pending AND createdAt = :createdAt AND attribute_not_exists(creditCheck) AND attribute_not_exists(stockCheck)',
-                ExpressionAttributeNames: { '#status': 'status' },
-                ExpressionAttributeValues: { ':pending': OrderStatus.Pending, ':createdAt': order.createdAt },
-              }),
-              until(deadline),
-            );
-          try {
-            await withRetries(remove, { isRetryable: (error) => !isConditionFailure(error), ...(deadline === undefined ? {} : { deadline }) });
-          } catch (error) {
-            // Not there (never stored), or no longer untouched: either way it is not ours to remove.
-            if (!isConditionFailure(error)) throw error;
-          }
-        }),
-      );
+      const fence = (order: Order) => ({
+        TableName: tableName,
+        Item: { orderId: order.orderId, status: WITHDRAWN, createdAt: order.createdAt },
+        ConditionExpression:
+          'attribute_not_exists(orderId) OR #status = :withdrawn OR (#status = :pending AND createdAt = :createdAt AND attribute_not_exists(creditCheck) AND attribute_not_exists(stockCheck))',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':withdrawn': WITHDRAWN, ':pending': OrderStatus.Pending, ':createdAt': order.createdAt },
+      });
+      const [only] = orders;
+      const withdraw = async (): Promise<void> => {
+        if (orders.length === 1 && only) await db.send(new PutCommand(fence(only)), until(deadline));
+        else await db.send(new TransactWriteCommand({ TransactItems: orders.map((order) => ({ Put: fence(order) })) }), until(deadline));
+      };
+      // Another attempt's order, or one that has moved on: not this attempt's to take back.
+      const notOurs = (error: unknown) =>
+        isConditionFailure(error) ||
+        (error instanceof TransactionCanceledException && !(error.CancellationReasons ?? []).some(isTransientCancellation) && (error.CancellationReasons ?? []).some((reason) => reason.Code === 'ConditionalCheckFailed'));
+      try {
+        await withRetries(withdraw, { isRetryable: (error) => !notOurs(error), ...(deadline === undefined ? {} : { deadline }) });
+      } catch (error) {
+        if (!notOurs(error)) throw error;
+      }
     },
 
     /** Brings the sweeper's next look at these open orders forward to now: it announces them at its next run. */
@@ -293,7 +309,7 @@ export function orderStore(db: DynamoDBDocumentClient, tableName: string, now: (
 
     async getForSweep(orderId: string): Promise<SweptOrder | undefined> {
       const { Item } = await db.send(new GetCommand({ TableName: tableName, Key: { orderId }, ConsistentRead: true }));
-      if (!Item) return undefined;
+      if (!isOrder(Item)) return undefined;
       return { order: fromOrderItem(Item), ...(Item.sweepAt ? { sweepAt: String(Item.sweepAt) } : {}), nudges: Item.nudges === undefined ? 0 : readInteger(Item.nudges) };
     },
 

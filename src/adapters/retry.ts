@@ -33,7 +33,10 @@ export async function withRetries<T>(operation: () => Promise<T>, options: Retry
  * abandoned then, with an error, instead of holding the caller past the time it must answer by.
  */
 export function until(deadline: number | undefined): { abortSignal?: AbortSignal } {
-  return deadline === undefined || !Number.isFinite(deadline) ? {} : { abortSignal: AbortSignal.timeout(Math.max(0, deadline - Date.now())) };
+  if (deadline === undefined || !Number.isFinite(deadline)) return {};
+  // AbortSignal.timeout takes whole milliseconds only (a fraction throws RangeError, and the call
+  // would fail without being made); deadlines are shares of the time left, so they have fractions.
+  return { abortSignal: AbortSignal.timeout(Math.max(0, Math.floor(deadline - Date.now()))) };
 }
 
 /**

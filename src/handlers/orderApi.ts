@@ -23,10 +23,25 @@ const events = orderEvents(sns, requiredEnv('ORDER_TOPIC_ARN'));
 const deadlineSeconds = Number(requiredEnv('ORDER_DEADLINE_SECONDS'));
 const idempotencyStore = new DynamoDBPersistenceLayer({ tableName: requiredEnv('IDEMPOTENCY_TABLE_NAME') });
 
-/** API Gateway stops waiting for a function after 29 s, whatever the function's own timeout. */
+/** API Gateway stops waiting 29 s after it received the request, whatever the function's own timeout. */
 const API_GATEWAY_TIMEOUT_MS = 29_000;
 /** Kept back from the time left for the answer itself to get out. */
 const REPLY_MARGIN_MS = 1000;
+/** No invocation lasts longer (Lambda's longest Timeout): a request received longer ago is an event replayed from a file (sam local invoke, tests), not a live one. */
+const LONGEST_INVOCATION_MS = 15 * 60_000;
+
+/**
+ * When the answer must leave: before the function's own timeout, and before API Gateway gives up,
+ * counted from when API Gateway received the request. The invocation may start well after that
+ * (a cold start, or, locally, a wait for a free execution environment): work done once API Gateway
+ * has answered 504 is work the client was never told of.
+ */
+function answerBy(receivedAt: number | undefined, context: Context): number {
+  const now = Date.now();
+  const live = receivedAt !== undefined && now - receivedAt < LONGEST_INVOCATION_MS;
+  const gatewayGivesUp = (live ? Math.min(receivedAt, now) : now) + API_GATEWAY_TIMEOUT_MS;
+  return Math.min(now + context.getRemainingTimeInMillis(), gatewayGivesUp) - REPLY_MARGIN_MS;
+}
 
 const orderView = (order: Order) => ({
   orderId: order.orderId,
@@ -50,12 +65,14 @@ interface PlacementRequest {
   route: Route;
   key?: string;
   body: OrderRequestBody[];
+  /** When API Gateway received it (epoch milliseconds); not part of the idempotency key. */
+  receivedAt?: number;
 }
 
 async function place(request: PlacementRequest, context: Context): Promise<OrderView[]> {
   const requests = toOrderRequests(request.body, fieldPrefix(request.route));
   const scope = request.key === undefined ? undefined : { caller: request.caller, route: request.route, key: request.key };
-  const replyBy = Date.now() + Math.min(context.getRemainingTimeInMillis(), API_GATEWAY_TIMEOUT_MS) - REPLY_MARGIN_MS;
+  const replyBy = answerBy(request.receivedAt, context);
   try {
     const placement = await placeOrders(
       requests,
@@ -139,7 +156,7 @@ async function placeWithKey(request: PlacementRequest, context: Context): Promis
 
 function placeFrom(request: ApiRequest, route: Route, body: OrderRequestBody[]): Promise<OrderView[]> {
   const key = request.headers['idempotency-key'];
-  const placement: PlacementRequest = { caller: request.apiKeyId, route, body };
+  const placement: PlacementRequest = { caller: request.apiKeyId, route, body, ...(request.receivedAt === undefined ? {} : { receivedAt: request.receivedAt }) };
   return key ? placeWithKey({ ...placement, key }, request.context) : place(placement, request.context);
 }
 

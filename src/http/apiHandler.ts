@@ -23,6 +23,8 @@ export interface ApiRequest<Body = unknown> {
   resource: string;
   /** The path prefix the client called the API under (`/dev`, a custom domain's base path, or ''). */
   basePath: string;
+  /** When API Gateway received the request (its requestTimeEpoch, epoch milliseconds), if it says. */
+  receivedAt?: number;
   context: Context;
 }
 
@@ -83,7 +85,18 @@ async function route(event: APIGatewayProxyEvent, context: Context, operations: 
   }
   if (errors.length > 0) throw InvalidRequestError.of(errors);
   const apiKeyId = event.requestContext?.identity?.apiKeyId ?? null;
-  return operation({ body, pathParameters, headers, requestId: event.requestContext?.requestId ?? '', apiKeyId, resource: event.resource, basePath: basePathOf(event), context });
+  const receivedAt = event.requestContext?.requestTimeEpoch;
+  return operation({
+    body,
+    pathParameters,
+    headers,
+    requestId: event.requestContext?.requestId ?? '',
+    apiKeyId,
+    resource: event.resource,
+    basePath: basePathOf(event),
+    ...(typeof receivedAt === 'number' ? { receivedAt } : {}),
+    context,
+  });
 }
 
 function parseBody(event: APIGatewayProxyEvent, contentType: string | undefined): ReturnType<typeof parseExactJson> {

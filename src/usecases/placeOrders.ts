@@ -79,6 +79,8 @@ export async function placeOrders(requests: OrderRequest[], ports: OrderPlacemen
   const reserve = Math.min(RESERVE_MS, Math.max(0, replyBy - Date.now()) / 3);
   const createdAt = ports.now().toISOString();
   const orders = requests.map((request, index) => newOrder(request, ports.orderId(index), createdAt));
+  // No time left: whoever would read the answer has given up, so nothing may be stored.
+  if (replyBy <= Date.now()) throw new OrdersNotStoredError(orderIdsOf(orders), false, { cause: new Error('the answer was due before the orders could be stored') });
 
   let outcome: StoreOutcome;
   try {

@@ -6,7 +6,7 @@ import type { FaultConfig, FaultCounts } from '../../local/faults';
 import type { Order } from '../../src/domain/order';
 import { sleep, StackProcess } from './support/localStack';
 import { accountBalances, call, setAccount, setStock, stockBalances, waitForFinal } from './support/observe';
-import { recordSummary } from './support/report';
+import { faultFigures, recordSummary } from './support/report';
 import { bySize } from './support/scale';
 
 const THROTTLED_SECONDS = 20;
@@ -78,7 +78,7 @@ describe('faults injected on demand', () => {
       orders: placed.length,
       attemptsInWindow: during.attempts,
       firstOrdersAcceptedAfterSeconds: Math.round((acceptedAt - readyAt) / 1000),
-      faults: counts.rules.map(({ text, seen, injected }) => ({ rule: text, seen, injected })),
+      faults: faultFigures(counts),
       shipped: orders.filter((order) => order.status === 'SHIPPED').length,
     });
   }, 600_000);

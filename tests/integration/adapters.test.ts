@@ -207,16 +207,57 @@ describe('order store', () => {
     expect((await orders.getOrder(order.orderId))?.logs.at(-1)).toBe('Ready to ship: credit and stock checks passed');
   });
 
-  it('withdraws only orders that this attempt wrote and that nothing has happened to', async () => {
+  /** A check result reached the order (written directly: what matters here is only that one did). */
+  const checkReached = (order: Order) =>
+    db.send(new UpdateCommand({ TableName: t.tableName('OrderTable'), Key: { orderId: order.orderId }, UpdateExpression: 'SET creditCheck = :passed', ExpressionAttributeValues: { ':passed': 'PASSED' } }));
+
+  it('withdraws an order that this attempt wrote and nothing has happened to, and no other', async () => {
     const untouched = await stored(newOne('c', '2026-01-01T00:00:00.000Z'));
     const checked = await stored(newOne('c', '2026-01-01T00:00:00.000Z'));
     const earlierAttempt = await stored(newOne('c', '2026-01-01T00:00:00.000Z'));
-    const neverStored = newOne('c', '2026-01-01T00:00:00.000Z');
-    await orders.applyCheckUpdate(checked.orderId, checkUpdate(checked, passed('CREDIT')));
-    await orders.withdrawOrders([untouched, checked, { ...earlierAttempt, createdAt: '2026-01-01T00:00:09.000Z' }, neverStored]);
+    await checkReached(checked);
+    for (const order of [untouched, checked, { ...earlierAttempt, createdAt: '2026-01-01T00:00:09.000Z' }, newOne('c', '2026-01-01T00:00:00.000Z')]) await orders.withdrawOrders([order]);
     expect(await orders.getOrder(untouched.orderId)).toBeUndefined();
     expect(await orders.getOrder(checked.orderId)).toBeDefined();
     expect(await orders.getOrder(earlierAttempt.orderId)).toBeDefined();
+  });
+
+  /** The orders stored under these orders' ids (a withdrawal's fence reads as none). */
+  const storedOf = async (wanted: Order[]) => {
+    const found = await orders.getOrders(wanted.map((order) => order.orderId));
+    return wanted.flatMap((order) => found.get(order.orderId) ?? []);
+  };
+
+  it('withdraws a request’s orders all at once, or, when any of them is not this attempt’s untouched order, none', async () => {
+    const createdAt = '2026-01-01T00:00:00.000Z';
+    const request = [newOne('c', createdAt), newOne('c', createdAt), newOne('c', createdAt)];
+    expect(await orders.storeNewOrders(request, LATER)).toEqual({ stored: true });
+    await orders.withdrawOrders(request);
+    expect(await storedOf(request)).toEqual([]);
+
+    const stillThere = [newOne('c', createdAt), newOne('c', createdAt)];
+    expect(await orders.storeNewOrders(stillThere, LATER)).toEqual({ stored: true });
+    await checkReached(stillThere[1] as Order);
+    await orders.withdrawOrders(stillThere);
+    expect((await storedOf(stillThere)).map((order) => order.orderId).sort()).toEqual(stillThere.map((order) => order.orderId).sort());
+    // Never stored at all: nothing to withdraw, and no error.
+    await expect(orders.withdrawOrders([newOne('c', createdAt), newOne('c', createdAt)])).resolves.toBeUndefined();
+  });
+
+  it('fences the ids it withdrew: the withdrawn attempt’s own write cannot land there later, another attempt’s can', async () => {
+    const attempt = [newOne('c', '2026-01-01T00:00:00.000Z'), newOne('c', '2026-01-01T00:00:00.000Z')];
+    // The write was abandoned before it reached DynamoDB; the withdrawal got there first.
+    await orders.withdrawOrders(attempt);
+    expect(await orders.storeNewOrders(attempt, LATER)).toEqual({ stored: false, found: [undefined, undefined] });
+    expect(await storedOf(attempt)).toEqual([]);
+    expect(await orders.getOrder(attempt[0]?.orderId ?? '')).toBeUndefined();
+    // A retry of the same request (same ids, its own createdAt) takes them.
+    const retry = attempt.map((order) => ({ ...order, createdAt: '2026-01-01T00:00:05.000Z', updatedAt: '2026-01-01T00:00:05.000Z' }));
+    expect(await orders.storeNewOrders(retry, LATER)).toEqual({ stored: true });
+    expect((await storedOf(retry)).map((order) => order.createdAt)).toEqual(retry.map(() => '2026-01-01T00:00:05.000Z'));
+    const single = newOne('c', '2026-01-01T00:00:00.000Z');
+    await orders.withdrawOrders([single]);
+    expect(await orders.storeNewOrders([single], LATER)).toEqual({ stored: false, found: [undefined] });
   });
 
   it('rejects an order for a dead letter only while it is still where the message left it', async () => {

@@ -10,7 +10,7 @@ import {
   UpdateItemCommand,
   type AttributeValue,
 } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, GetCommand, PutCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { mockClient } from 'aws-sdk-client-mock';
 
@@ -34,40 +34,39 @@ function injectedFailures() {
 const conditionFailed = (item: Item | undefined) =>
   new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {}, ...(item ? { Item: marshall(item, { removeUndefinedValues: true }) } : {}) });
 
-/** The order table, as the order API writes it: conditional puts and transactions, withdrawals, sweepSoon. */
+/** The order table, as the order API writes it: conditional puts and transactions (new orders, and the fences withdrawals leave), sweepSoon. */
 export function fakeOrderTable(db: Stub) {
   const items = new Map<string, Item>();
   const { failNext, failIfAsked } = injectedFailures();
 
+  /** Whether a put may write here, as its condition says: a new order where the id is free or fenced by another attempt; a withdrawal's fence where nothing, a fence, or this attempt's untouched order is. */
+  const mayPut = (item: Item): boolean => {
+    const existing = items.get(String(item.orderId));
+    if (!existing) return true;
+    if (item.status !== 'WITHDRAWN') return existing.status === 'WITHDRAWN' && existing.createdAt !== item.createdAt;
+    return existing.status === 'WITHDRAWN' || (existing.status === 'PENDING' && existing.createdAt === item.createdAt && !existing.creditCheck && !existing.stockCheck);
+  };
+
   db.on(PutCommand).callsFake(async ({ Item }: { Item: Item }) => {
     failIfAsked('Put');
-    const existing = items.get(String(Item.orderId));
-    if (existing) throw conditionFailed(existing);
+    if (!mayPut(Item)) throw conditionFailed(Item.status === 'WITHDRAWN' ? undefined : items.get(String(Item.orderId)));
     items.set(String(Item.orderId), Item);
     return {};
   });
   db.on(TransactWriteCommand).callsFake(async ({ TransactItems }: { TransactItems: { Put: { Item: Item } }[] }) => {
     failIfAsked('TransactWrite');
     const puts = TransactItems.map((entry) => entry.Put.Item);
-    if (puts.some((item) => items.has(String(item.orderId)))) {
+    if (!puts.every(mayPut)) {
       throw new TransactionCanceledException({
         message: 'Transaction cancelled',
         $metadata: {},
         CancellationReasons: puts.map((item) => {
           const existing = items.get(String(item.orderId));
-          return existing ? { Code: 'ConditionalCheckFailed', Item: marshall(existing, { removeUndefinedValues: true }) as Record<string, AttributeValue> } : { Code: 'None' };
+          return mayPut(item) ? { Code: 'None' } : { Code: 'ConditionalCheckFailed', ...(existing ? { Item: marshall(existing, { removeUndefinedValues: true }) as Record<string, AttributeValue> } : {}) };
         }),
       });
     }
     for (const item of puts) items.set(String(item.orderId), item);
-    return {};
-  });
-  db.on(DeleteCommand).callsFake(async ({ Key, ExpressionAttributeValues }: { Key: { orderId: string }; ExpressionAttributeValues: Item }) => {
-    failIfAsked('Delete');
-    const existing = items.get(Key.orderId);
-    const untouched = existing?.status === 'PENDING' && existing.createdAt === ExpressionAttributeValues[':createdAt'] && !existing.creditCheck && !existing.stockCheck;
-    if (!untouched) throw conditionFailed(undefined);
-    items.delete(Key.orderId);
     return {};
   });
   db.on(UpdateCommand).callsFake(async ({ Key, ExpressionAttributeValues }: { Key: { orderId: string }; ExpressionAttributeValues: Item }) => {
@@ -81,7 +80,7 @@ export function fakeOrderTable(db: Stub) {
 
   return {
     items,
-    /** The next call of this operation (Put, TransactWrite, Delete, Update) fails with `error`. */
+    /** The next call of this operation (Put, TransactWrite, Update) fails with `error`. */
     failNext,
   };
 }

@@ -2,7 +2,7 @@
 // behind it (tables, queues, dead-letter queues) as an operator sees it.
 import { GetQueueAttributesCommand, ReceiveMessageCommand, type Message } from '@aws-sdk/client-sqs';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { fromOrderItem } from '../../../src/adapters/orderStore';
+import { fromOrderItem, isOrder } from '../../../src/adapters/orderStore';
 import { readCents, readInteger } from '../../../src/adapters/numbers';
 import type { Cents } from '../../../src/domain/money';
 import { FINAL_STATUSES, type Order } from '../../../src/domain/order';
@@ -59,7 +59,12 @@ export async function tableSnapshot(stack: StackProcess, tableLogicalId: string)
 }
 
 export async function allOrders(stack: StackProcess): Promise<Map<string, Order>> {
-  return new Map((await scan(stack, 'OrderTable')).map((item) => [String(item.orderId), fromOrderItem(item)]));
+  return new Map((await scan(stack, 'OrderTable')).filter(isOrder).map((item) => [String(item.orderId), fromOrderItem(item)]));
+}
+
+/** How often the sweeper moved each order on (announced it again, marked it ready, asked again for its shipment), for the orders it moved. */
+export async function sweeperNudges(stack: StackProcess): Promise<Map<string, number>> {
+  return new Map((await scan(stack, 'OrderTable')).filter((item) => item.nudges !== undefined).map((item) => [String(item.orderId), readInteger(item.nudges)]));
 }
 
 /** Credit balances in cents, by customerId. */

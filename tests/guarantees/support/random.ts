@@ -23,3 +23,23 @@ export function seededRandom(seed: number) {
     },
   };
 }
+
+export interface OrderMix {
+  count: number;
+  customers: readonly string[];
+  products: readonly string[];
+  /** At most this many products per order (at least one), each 1 to maxQty units. */
+  maxProducts: number;
+  maxQty: number;
+  /** Each order's total, in cents, from the first to the second. */
+  cents: [number, number];
+}
+
+/** Orders from random customers for random products, as a POST /order body each. */
+export function randomOrders(random: ReturnType<typeof seededRandom>, mix: OrderMix) {
+  return Array.from({ length: mix.count }, () => ({
+    customerId: random.pick(mix.customers),
+    items: random.shuffle(mix.products).slice(0, random.int(1, mix.maxProducts)).map((productId) => ({ productId, qty: random.int(1, mix.maxQty) })),
+    totalAmount: random.int(...mix.cents) / 100,
+  }));
+}

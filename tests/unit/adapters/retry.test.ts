@@ -64,6 +64,13 @@ describe('bounding a call by the time its caller must answer by', () => {
   it('lets the call run until then', () => {
     expect(until(Date.now() + 60_000).abortSignal?.aborted).toBe(false);
   });
+
+  it('takes a deadline with a fraction of a millisecond (a share of the time left), and still abandons the call at it', async () => {
+    const { abortSignal } = until(Date.now() + 20.5);
+    expect(abortSignal?.aborted).toBe(false);
+    await new Promise((resolve) => setTimeout(resolve, 40));
+    expect(abortSignal?.aborted).toBe(true);
+  });
 });
 
 describe('a cancelled transaction', () => {

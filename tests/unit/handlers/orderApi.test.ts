@@ -1,5 +1,5 @@
 import { ConditionalCheckFailedException, DynamoDBClient, ThrottlingException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, DynamoDBDocumentClient, GetCommand, NumberValue, PutCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, NumberValue, PutCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { PublishBatchCommand, SNSClient } from '@aws-sdk/client-sns';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -22,6 +22,10 @@ const postOrder = (body: unknown, headers?: Record<string, string>, apiKeyId?: s
 const postOrders = (body: unknown, headers?: Record<string, string>) => invoke({ method: 'POST', resource: '/orders', body, ...(headers ? { headers } : {}) });
 
 const connectionLost = () => Object.assign(new Error('socket hang up'), { name: 'TimeoutError', code: 'ECONNRESET' });
+/** Where a new order may be written: a free id, or one that another attempt withdrew (never one this attempt withdrew). */
+const NEW_ORDER_CONDITION = 'attribute_not_exists(orderId) OR (#status = :withdrawn AND createdAt <> :createdAt)';
+/** The fences that withdrawals put where orders were (or may have been) stored. */
+const withdrawals = () => db.commandCalls(PutCommand).map((call) => call.args[0].input).filter((input) => input.Item?.status === 'WITHDRAWN');
 const announcedIds = () => sns.commandCalls(PublishBatchCommand).flatMap((call) => (call.args[0].input.PublishBatchRequestEntries ?? []).map((entry) => (JSON.parse(entry.Message ?? '{}') as { orderId: string }).orderId));
 
 let orderTable: ReturnType<typeof fakeOrderTable>;
@@ -44,7 +48,7 @@ describe('POST /order', () => {
     expect(response.headers?.Location).toBe(`/order/${String(response.json.orderId)}/status`);
 
     const [put] = db.commandCalls(PutCommand);
-    expect(put?.args[0].input).toMatchObject({ ConditionExpression: 'attribute_not_exists(orderId)', ReturnValuesOnConditionCheckFailure: 'ALL_OLD' });
+    expect(put?.args[0].input).toMatchObject({ ConditionExpression: NEW_ORDER_CONDITION, ReturnValuesOnConditionCheckFailure: 'ALL_OLD' });
     expect(put?.args[0].input.Item).toMatchObject({ orderId: response.json.orderId, status: 'PENDING', totalAmount: NumberValue.from('187.78'), sweepShard: expect.stringMatching(/^\d+$/) });
     // The sweeper first looks at it one OrderDeadlineSeconds (300) after it was placed.
     expect(Date.parse(String(put?.args[0].input.Item?.sweepAt)) - Date.parse(String(response.json.createdAt))).toBe(300_000);
@@ -104,7 +108,7 @@ describe('POST /order', () => {
     const stored = orderTable.items.get(String(response.json.orderId));
     expect(stored?.status).toBe('PENDING');
     expect(Date.parse(String(stored?.sweepAt))).toBeLessThanOrEqual(Date.now());
-    expect(db.commandCalls(DeleteCommand)).toHaveLength(0);
+    expect(withdrawals()).toHaveLength(0);
   });
 
   it('answers 202 even when neither announcing nor handing over to the sweeper works: the sweeper finds the order at its first look', async () => {
@@ -115,14 +119,30 @@ describe('POST /order', () => {
     expect(orderTable.items.get(String(response.json.orderId))?.status).toBe('PENDING');
   });
 
-  it('answers 503 and withdraws the order when its write’s outcome is unknown, so that none of it is processed', async () => {
+  it('stores nothing when the request reached API Gateway too long ago for the answer to arrive before it gives up (29 s)', async () => {
+    const event = apiEvent({ method: 'POST', resource: '/order', body: orderBody() });
+    event.requestContext.requestTimeEpoch = Date.now() - 28_500;
+    const response = await handler(event, lambdaContext('OrderApiFunction'));
+    expect(response.statusCode).toBe(503);
+    expect(db.commandCalls(PutCommand)).toHaveLength(0);
+  });
+
+  it('takes a request received longer ago than any invocation lasts for an event replayed from a file, and places it', async () => {
+    const event = apiEvent({ method: 'POST', resource: '/order', body: orderBody() });
+    event.requestContext.requestTimeEpoch = Date.parse('2015-04-09T12:34:56.000Z');
+    expect((await handler(event, lambdaContext('OrderApiFunction'))).statusCode).toBe(202);
+  });
+
+  it('answers 503 and withdraws the order when its write’s outcome is unknown, fencing its id so that a late write cannot land', async () => {
     orderTable.failNext('Put', connectionLost());
     const response = await postOrder(orderBody());
     expect(response.statusCode).toBe(503);
     expect(response.json.message).toBe('The orders could not be stored; none of them will be processed. Retry, with the same Idempotency-Key if you sent one.');
-    expect(db.commandCalls(DeleteCommand).map((call) => call.args[0].input.ConditionExpression)).toEqual([
-      '#status = :pending AND createdAt = :createdAt AND attribute_not_exists(creditCheck) AND attribute_not_exists(stockCheck)',
-    ]);
+    const [withdrawal] = withdrawals();
+    expect(withdrawal?.ConditionExpression).toBe(
+      'attribute_not_exists(orderId) OR #status = :withdrawn OR (#status = :pending AND createdAt = :createdAt AND attribute_not_exists(creditCheck) AND attribute_not_exists(stockCheck))',
+    );
+    expect([...orderTable.items.values()].map((item) => item.status)).toEqual(['WITHDRAWN']);
     expect(sns.commandCalls(PublishBatchCommand)).toHaveLength(0);
   });
 
@@ -152,7 +172,7 @@ describe('POST /orders', () => {
     const orders = response.json.orders as { customerId: string }[];
     expect(orders.map((o) => o.customerId)).toEqual(['aaa789', 'bbb968']);
     const [transaction] = db.commandCalls(TransactWriteCommand);
-    expect(transaction?.args[0].input.TransactItems?.map((entry) => entry.Put?.ConditionExpression)).toEqual(['attribute_not_exists(orderId)', 'attribute_not_exists(orderId)']);
+    expect(transaction?.args[0].input.TransactItems?.map((entry) => entry.Put?.ConditionExpression)).toEqual([NEW_ORDER_CONDITION, NEW_ORDER_CONDITION]);
     expect(sns.commandCalls(PublishBatchCommand)).toHaveLength(1);
   });
 
@@ -210,12 +230,21 @@ describe('a retry with the same Idempotency-Key and body', () => {
     expect(announcedIds()).toEqual([expectedId]);
   });
 
-  it('after a 503: stores the order the first attempt could not', async () => {
+  it('after a 503: stores the order the first attempt could not, where that attempt left its fence', async () => {
     orderTable.failNext('Put', connectionLost());
     expect((await postOrder(orderBody(), key)).statusCode).toBe(503);
-    const retry = await postOrder(orderBody(), key);
-    expect(retry).toMatchObject({ statusCode: 202, json: { orderId: expectedId } });
+    expect(orderTable.items.get(expectedId)?.status).toBe('WITHDRAWN');
+    // The retry is a later attempt, with a createdAt of its own (only the clock is faked).
+    jest.useFakeTimers({ doNotFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'setImmediate', 'clearImmediate', 'nextTick', 'queueMicrotask'] });
+    try {
+      jest.setSystemTime(Date.now() + 1000);
+      const retry = await postOrder(orderBody(), key);
+      expect(retry).toMatchObject({ statusCode: 202, json: { orderId: expectedId } });
+    } finally {
+      jest.useRealTimers();
+    }
     expect([...orderTable.items.keys()]).toEqual([expectedId]);
+    expect(orderTable.items.get(expectedId)?.status).toBe('PENDING');
   });
 
   it('after a crash or timeout that left the order stored but unannounced: answers it as placed and announces it', async () => {

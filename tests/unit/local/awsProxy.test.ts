@@ -5,7 +5,7 @@ import { DynamoDBClient, GetItemCommand, InternalServerError, ProvisionedThrough
 import { InternalErrorException, PublishCommand, SNSClient, ThrottledException } from '@aws-sdk/client-sns';
 import { RequestThrottled, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { isThrottlingError, isTransientError } from '@smithy/core/retry';
-import { COUNTS_PATH, startAwsProxy, throughProxy, wireCallOf, type AwsProxy, type WireCall } from '../../../local/awsProxy';
+import { COUNTS_PATH, startAwsProxy, tableNamesOf, throughProxy, wireCallOf, type AwsProxy, type AwsProxyOptions, type WireCall } from '../../../local/awsProxy';
 import { FaultInjector, type FaultCounts, type FaultRule } from '../../../local/faults';
 
 type SdkError = Parameters<typeof isThrottlingError>[0];
@@ -72,9 +72,9 @@ beforeEach(() => {
 });
 
 /** A proxy with these rules in front of the stand-in, armed, and the real SDK clients pointed at it. */
-async function through(rules: FaultRule[], maxAttempts = 1) {
+async function through(rules: FaultRule[], maxAttempts = 1, options: AwsProxyOptions = {}) {
   const injector = new FaultInjector({ seed: 1, rules });
-  const proxy = await startAwsProxy({ dynamoEndpoint: upstream.endpoint, messagingEndpoint: upstream.endpoint }, injector);
+  const proxy = await startAwsProxy({ dynamoEndpoint: upstream.endpoint, messagingEndpoint: upstream.endpoint }, injector, options);
   proxies.push(proxy);
   injector.arm();
   const config = { endpoint: proxy.endpoint, region: 'us-east-1', credentials, maxAttempts };
@@ -110,6 +110,15 @@ describe('which call a request is', () => {
     expect(wireCallOf({ ...form, ...scope('sqs') }, Buffer.from('Action=SendMessage&Version=2012-11-05'))).toEqual({ service: 'sqs', operation: 'SendMessage', protocol: 'query' });
     expect(wireCallOf({ ...form, ...scope('sns') }, Buffer.from('Action=AddPermission'))).toEqual({ service: 'sns', operation: 'AddPermission', protocol: 'query' });
     expect(wireCallOf({ 'content-type': 'application/json' }, Buffer.from('{}'))).toBeUndefined();
+  });
+
+  it('reads the tables a DynamoDB call names: its own, every one of a transaction’s items, every one of a batch', () => {
+    const body = (request: object) => Buffer.from(JSON.stringify(request));
+    expect(tableNamesOf(body({ TableName: 'orders', Key: {} }))).toEqual(['orders']);
+    expect(tableNamesOf(body({ TransactItems: [{ Put: { TableName: 'orders' } }, { Update: { TableName: 'stock' } }, { ConditionCheck: { TableName: 'orders' } }] }))).toEqual(['orders', 'stock']);
+    expect(tableNamesOf(body({ RequestItems: { orders: { Keys: [] }, accounts: { Keys: [] } } }))).toEqual(['orders', 'accounts']);
+    expect(tableNamesOf(body({ Statement: 'SELECT * FROM orders' }))).toEqual([]);
+    expect(tableNamesOf(Buffer.from('not json'))).toEqual([]);
   });
 });
 
@@ -165,6 +174,21 @@ describe('the fault proxy in front of the emulators', () => {
     const retried = await through([{ operation: 'sqs:SendMessage', kind: 'drop', times: 1 }], 3);
     await expect(retried.sqs.send(sendMessage)).resolves.toMatchObject({ MessageId: 'm1' });
     expect(upstream.count('SendMessage')).toBe(3);
+  });
+
+  it('faults only the calls to the table a rule names, by its logical id', async () => {
+    const { dynamo } = await through([{ operation: 'dynamodb:GetItem', table: 'StockTable', kind: 'throttle' }], 1, { tables: { stock: 'StockTable', orders: 'OrderTable' } });
+    await expect(dynamo.send(getItem)).rejects.toBeInstanceOf(ProvisionedThroughputExceededException);
+    await expect(dynamo.send(new GetItemCommand({ TableName: 'orders', Key: { orderId: { S: 'o1' } } }))).resolves.toBeDefined();
+    expect(upstream.calls.map((call) => call.operation)).toEqual(['GetItem']);
+  });
+
+  it('lets a slow call reach the emulator even when its caller gave up waiting, as a service applies what it received', async () => {
+    const { sqs } = await through([{ operation: 'sqs:SendMessage', kind: 'slow', latencyMs: 1000 }]);
+    await expect(sqs.send(sendMessage, { abortSignal: AbortSignal.timeout(50) })).rejects.toMatchObject({ name: 'AbortError' });
+    expect(upstream.count('SendMessage')).toBe(0);
+    for (let waited = 0; upstream.count('SendMessage') === 0 && waited < 4_000; waited += 50) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(upstream.count('SendMessage')).toBe(1);
   });
 
   it('holds a slow call back before it reaches the emulator', async () => {

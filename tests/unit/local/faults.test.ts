@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  checkFunctionRules,
+  checkRuleTargets,
   draw,
   FaultInjector,
   formatRule,
@@ -14,9 +14,11 @@ import {
 } from '../../../local/faults';
 import { loadTemplate } from '../../../local/template';
 
-const TEMPLATE_FUNCTIONS = Object.values(loadTemplate(join(__dirname, '..', '..', '..', 'template.yaml')).resources)
-  .filter((resource) => resource.type === 'AWS::Serverless::Function')
-  .map((resource) => resource.logicalId);
+const TEMPLATE_RESOURCES = Object.values(loadTemplate(join(__dirname, '..', '..', '..', 'template.yaml')).resources);
+const TEMPLATE = {
+  functions: TEMPLATE_RESOURCES.filter((resource) => resource.type === 'AWS::Serverless::Function').map((resource) => resource.logicalId),
+  tables: TEMPLATE_RESOURCES.filter((resource) => resource.type === 'AWS::DynamoDB::Table').map((resource) => resource.logicalId),
+};
 
 const config = (...rules: FaultRule[]): FaultConfig => ({ seed: 7, rules });
 
@@ -30,6 +32,7 @@ describe('the fault configuration', () => {
     { function: 'ShipOrderFunction', kind: 'reserved-concurrency', concurrency: 1 },
     { function: 'StockCheckerFunction', kind: 'outage', window: [5, 35] },
     { function: 'OrderApiFunction', kind: 'timeout', times: 1 },
+    { operation: 'dynamodb:UpdateItem', table: 'IdempotencyTable', kind: 'internal-error', times: 3 },
   ];
 
   it('accepts every kind with its options, and a missing seed as 1', () => {
@@ -42,6 +45,7 @@ describe('the fault configuration', () => {
     expect(parseFaultConfig(parseInlineFaults(inline))).toEqual({ seed: 7, rules });
     expect(formatRule(rules[0] as FaultRule)).toBe('sns:PublishBatch throttle window=0-10');
     expect(formatRule(rules[4] as FaultRule)).toBe('sqs:Send* drop window=30-');
+    expect(formatRule(rules[8] as FaultRule)).toBe('dynamodb:UpdateItem internal-error table=IdempotencyTable times=3');
   });
 
   it('reads a YAML or JSON file, and refuses a missing one', () => {
@@ -72,6 +76,9 @@ describe('the fault configuration', () => {
     [{ operation: 'sqs:SendMessage', kind: 'transaction-conflict' }, /DynamoDB operations only/],
     [{ operation: 'sns:Publish', function: 'ShipOrderFunction', kind: 'outage' }, /exactly one of "operation"/],
     [{ function: 'ShipOrderFunction', kind: 'reserved-concurrency', concurrency: 1.5 }, /concurrency must be an integer >= 0/],
+    [{ operation: 'sqs:SendMessage', table: 'OrderTable', kind: 'throttle' }, /table applies to DynamoDB operations only/],
+    [{ operation: 'dynamodb:PutItem', table: '', kind: 'throttle' }, /table must be a logical id/],
+    [{ function: 'ShipOrderFunction', table: 'OrderTable', kind: 'outage' }, /outage takes no table/],
   ])('refuses %j with a clear error', (rule, message) => {
     expect(() => parseFaultConfig({ rules: [rule] })).toThrow(message);
   });
@@ -83,10 +90,12 @@ describe('the fault configuration', () => {
     expect(() => parseFaultConfig(parseInlineFaults('sns:Publish throttle rate'))).toThrow(/rate must be a number/);
   });
 
-  it('refuses a rule for a function the template does not have', () => {
+  it('refuses a rule for a function or a table the template does not have', () => {
     const rules = config({ function: 'ShipOrderFunction', kind: 'outage' }, { function: 'ShipOrders', kind: 'outage' });
-    expect(() => checkFunctionRules(rules, TEMPLATE_FUNCTIONS)).toThrow(/rule 2: the template has no function ShipOrders \(it has .*ShipOrderFunction/);
-    expect(() => checkFunctionRules(config({ function: 'ShipOrderFunction', kind: 'outage' }), TEMPLATE_FUNCTIONS)).not.toThrow();
+    expect(() => checkRuleTargets(rules, TEMPLATE)).toThrow(/rule 2: the template has no function ShipOrders \(it has .*ShipOrderFunction/);
+    const tableRules = config({ operation: 'dynamodb:*', table: 'OrderTable', kind: 'throttle' }, { operation: 'dynamodb:*', table: 'Idempotency', kind: 'throttle' });
+    expect(() => checkRuleTargets(tableRules, TEMPLATE)).toThrow(/rule 2: the template has no table Idempotency \(it has .*IdempotencyTable/);
+    expect(() => checkRuleTargets(config({ function: 'ShipOrderFunction', kind: 'outage' }, { operation: 'dynamodb:GetItem', table: 'StockTable', kind: 'slow', latencyMs: 5 }), TEMPLATE)).not.toThrow();
   });
 });
 
@@ -173,6 +182,20 @@ describe('the fault injector', () => {
     expect(injector.counts().rules.map(({ seen, injected }) => [seen, injected])).toEqual([
       [2, 1],
       [2, 1],
+    ]);
+  });
+
+  it('matches a table rule only to the calls that touch that table, one of a transaction’s or a batch’s tables included', () => {
+    const { injector } = injectorFor({ operation: 'dynamodb:*', table: 'IdempotencyTable', kind: 'internal-error' }, { operation: 'dynamodb:GetItem', table: 'StockTable', kind: 'slow', latencyMs: 40 });
+    expect(injector.faultOf({ service: 'dynamodb', operation: 'UpdateItem', tables: ['IdempotencyTable'] })).toMatchObject({ kind: 'internal-error', code: 'InternalServerError' });
+    expect(injector.faultOf({ service: 'dynamodb', operation: 'UpdateItem', tables: ['OrderTable'] })).toBeUndefined();
+    expect(injector.faultOf({ service: 'dynamodb', operation: 'TransactWriteItems', tables: ['OrderTable', 'IdempotencyTable'] })).toBeDefined();
+    expect(injector.faultOf({ service: 'dynamodb', operation: 'ExecuteStatement' })).toBeUndefined();
+    expect(injector.latencyOf({ service: 'dynamodb', operation: 'GetItem', tables: ['StockTable'] })).toBe(40);
+    expect(injector.latencyOf({ service: 'dynamodb', operation: 'GetItem', tables: ['AccountTable'] })).toBe(0);
+    expect(injector.counts().rules.map(({ seen, injected }) => [seen, injected])).toEqual([
+      [2, 2],
+      [1, 1],
     ]);
   });
 

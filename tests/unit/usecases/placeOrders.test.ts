@@ -97,6 +97,13 @@ describe('placing orders', () => {
     expect(calls.announced).toEqual([]);
   });
 
+  it('stores nothing, and says so, when the answer is already due: whoever would read it has given up', async () => {
+    const { ports, calls } = fakePorts();
+    await expect(placeOrders([request('a')], ports, { deadlineSeconds: 300, replyBy: Date.now() })).rejects.toMatchObject({ mayBeStored: false, orderIds: ['o-0'] });
+    expect(calls.stored).toEqual([]);
+    expect(calls.withdrawn).toEqual([]);
+  });
+
   it('says so when the orders may exist because withdrawing them failed too', async () => {
     const { ports } = fakePorts({ storeFails: true, withdrawFails: true });
     await expect(placeOrders([request('a')], ports, inTenSeconds())).rejects.toMatchObject({ mayBeStored: true, orderIds: ['o-0'] });
