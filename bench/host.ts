@@ -68,6 +68,19 @@ function statFields(file: string): string[] | undefined {
   }
 }
 
+/**
+ * The whole machine's CPU time from /proc/stat, in seconds: `busy` that every process ran (user,
+ * nice, system, interrupts), `steal` that the hypervisor gave to other guests while this one waited.
+ */
+export function machineCpuSeconds(): { busy: number; steal: number } {
+  try {
+    const [user, nice, system, , , irq, softirq, steal] = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+    return { busy: ((user ?? 0) + (nice ?? 0) + (system ?? 0) + (irq ?? 0) + (softirq ?? 0)) / TICKS_PER_SECOND, steal: (steal ?? 0) / TICKS_PER_SECOND };
+  } catch {
+    return { busy: 0, steal: 0 };
+  }
+}
+
 /** utime + stime of a /proc stat file, in seconds; with `reaped`, also those of the children it has waited for. */
 export function cpuSeconds(statFile: string, reaped = false): number {
   const fields = statFields(statFile);

@@ -57,8 +57,10 @@ export interface BenchResults {
     loadAverageDuringRun: { median: number; max: number };
     /** Cores this run's own processes kept busy (the benchmark, the stack, DynamoDB Local, the probes), sampled with the load average. */
     ownCoresDuringRun: { median: number; max: number };
-    /** The load average less this run's own share: other work on the machine. */
-    otherLoadDuringRun: number;
+    /** Cores every other process on the machine kept busy (/proc/stat less this run's own). */
+    otherCoresDuringRun: { median: number; max: number };
+    /** Cores' worth of time the hypervisor gave to other guests (/proc/stat's steal). */
+    stealCoresDuringRun: number;
   };
   prices: string;
   /** How the measured stack ran, and whether that is `npm start`'s configuration. */
@@ -113,7 +115,7 @@ export function toMarkdown(results: BenchResults): string {
   const { machine } = results;
   out.push(`# Benchmark ${results.date.slice(0, 10)}${results.quick ? ' (quick run)' : ''}`);
   out.push(
-    `Commit ${results.revision.commit}${results.revision.uncommittedChanges ? ' with uncommitted changes to src/, the template or the contract' : ''}; ${machine.cpus} × ${machine.cpuModel}, ${machine.memoryGb} GB, Node ${machine.node}. Load average ${machine.loadAverageAtStart.map((value) => value.toFixed(2)).join(' / ')} at the start; 1-minute load ${machine.loadAverageDuringRun.median} (median) to ${machine.loadAverageDuringRun.max} (max) during the run, of which this run's own processes (the benchmark, the stack, DynamoDB Local, the probes) kept ${machine.ownCoresDuringRun.median} cores busy (median; ${machine.ownCoresDuringRun.max} at most): other work on the machine ≈ ${machine.otherLoadDuringRun}. A load above ${machine.cpus} means the run got less than the ${machine.cpus} cores; the figures that compare two things do so within this run. Prices: ${results.prices}.`,
+    `Commit ${results.revision.commit}${results.revision.uncommittedChanges ? ' with uncommitted changes to src/, the template or the contract' : ''}; ${machine.cpus} × ${machine.cpuModel}, ${machine.memoryGb} GB, Node ${machine.node}. Load average ${machine.loadAverageAtStart.map((value) => value.toFixed(2)).join(' / ')} at the start; 1-minute load ${machine.loadAverageDuringRun.median} (median) to ${machine.loadAverageDuringRun.max} (max) during the run, counting threads that ran or waited for a core, this run's own included. This run's processes (the benchmark, the stack, DynamoDB Local, the probes) kept ${machine.ownCoresDuringRun.median} cores busy (median; ${machine.ownCoresDuringRun.max} at most), every other process on the machine ${machine.otherCoresDuringRun.median} (median; ${machine.otherCoresDuringRun.max} at most), and the hypervisor took ${machine.stealCoresDuringRun} cores' worth for other guests (steal): a load above ${machine.cpus} with little else running is this run's own threads queueing for the ${machine.cpus} cores; the figures that compare two things do so within this run. Prices: ${results.prices}.`,
   );
 
   out.push('\n## Targets\n');

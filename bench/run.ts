@@ -19,7 +19,7 @@ import { awsScaleModel, TARGET_HOT_PRODUCT_ORDERS_PER_SECOND, TARGET_SPREAD_ORDE
 import { bestOf, emulatorCeiling, measureEmulatorCapacity, type EmulatorCapacity } from './capacity';
 import { measureColdStart, TARGET_BUNDLE_KB, TARGET_INIT_RATIO, type ColdStartResult } from './coldStart';
 import { callLatencies, measuredDesignCost, originalDesignCost, repriceDynamo, type Architecture, type FunctionConfig } from './cost';
-import { cpuSeconds, descendants, launchStack, startScriptFile, type CpuSample, type ProcessMemory, type Stack } from './host';
+import { cpuSeconds, descendants, launchStack, machineCpuSeconds, startScriptFile, type CpuSample, type ProcessMemory, type Stack } from './host';
 import { burstLoad, orderFactory, seed, steadyLoad, type StepResult, type Target } from './load';
 import type { Drained } from './observed';
 import { PRICES, PRICES_BEFORE_2024_11 } from './prices';
@@ -293,7 +293,7 @@ function targets(results: Omit<BenchResults, 'targets'>): TargetCheck[] {
     checks.push({
       name: 'Memory, under load',
       goal: `npm start's processes ≤ ${PEAK_MEMORY_TARGET_MB} MB RSS in all at ${THROUGHPUT_RATES.high} orders/s`,
-      reached: `peak ${high.peakMemory.totalMb} MB (${Object.entries(high.peakMemory.byRole).map(([role, mb]) => `${role} ${mb}`).join(', ')})`,
+      reached: `peak ${high.peakMemory.totalMb} MB (${Object.entries(high.peakMemory.byRole).map(([role, mb]) => `${role} ${mb}`).join(', ')}); the stack's process held ${Object.values(high.lambda).reduce((total, fn) => total + fn.environments, 0)} execution environments that ran in the step, each a V8 isolate with a heap of its own, against ${memory ? memory.idleAfterStart.byRole['stack (node)'] ?? '?' : '?'} MB idle with one per function`,
       met: high.peakMemory.totalMb <= PEAK_MEMORY_TARGET_MB,
     });
   }
@@ -313,16 +313,35 @@ function targets(results: Omit<BenchResults, 'targets'>): TargetCheck[] {
   }
   const low = at(THROUGHPUT_RATES.low);
   const long = (step: StepWithCost | undefined) => step !== undefined && step.sendSeconds >= SUSTAINED_SECONDS * 0.99;
+  const steady = steps.filter((step) => step.kind === 'steady');
+  const peak = [...steady].sort((a, b) => b.finalPerSecond - a.finalPerSecond)[0];
+  const above = peak ? steady.filter((step) => (step.targetRate ?? 0) > (peak.targetRate ?? 0)) : [];
+  const cores = cpus().length;
+  // What held the highest rate back: the CPU it cost an order against the machine's cores, and the busiest function.
+  const boundAt = (step: StepWithCost) => {
+    const busiest = Object.entries(step.lambda).sort((a, b) => b[1].busy - a[1].busy)[0];
+    const allow = step.cpuMsPerOrder.total > 0 ? Math.round((cores * 1000) / step.cpuMsPerOrder.total) : undefined;
+    return `at ${step.targetRate}/s an accepted order cost ${step.cpuMsPerOrder.total} ms of CPU in all${allow ? `, which ${cores} cores allow ${allow} times a second` : ''}${busiest ? `; busiest ${busiest[0]} (${Math.round(100 * busiest[1].busy)} % of ${busiest[1].environments})` : ''}`;
+  };
   checks.push({
     name: 'Throughput and latency',
-    goal: `${THROUGHPUT_RATES.low}/s for ${SUSTAINED_SECONDS} s: final/s ≥ 95 % of offered, p99 POST→final ≤ ${P99_TARGET_MS / 1000} s; ${THROUGHPUT_RATES.high}/s: ≥ 90 final/s and ≥ 80 % of the emulator ceiling`,
+    goal: `${THROUGHPUT_RATES.low}/s for ${SUSTAINED_SECONDS} s: final/s ≥ 95 % of offered, p99 POST→final ≤ ${P99_TARGET_MS / 1000} s; ${THROUGHPUT_RATES.high}/s: ≥ 90 final/s and ≥ 80 % of the emulator ceiling; above capacity, final/s ≥ 90 % of the peak`,
     reached: [
       low ? `${low.targetRate}/s: ${low.finalPerSecond} final/s, p99 ${low.postToFinalMs.p99} ms over ${low.sendSeconds} s` : `no ${THROUGHPUT_RATES.low}/s step`,
       high ? `${high.targetRate}/s: ${high.finalPerSecond} final/s${high.ceiling ? ` (${Math.round((100 * high.finalPerSecond) / high.ceiling.combinedOrdersPerSecond)} % of ${high.ceiling.combinedOrdersPerSecond}/s)` : ''} over ${high.sendSeconds} s` : `no ${THROUGHPUT_RATES.high}/s step`,
+      ...(peak && above.length
+        ? [`above the peak (${peak.finalPerSecond} final/s at ${peak.targetRate}/s): ${above.map((step) => `${step.finalPerSecond} at ${step.targetRate}/s (${Math.round((100 * step.finalPerSecond) / peak.finalPerSecond)} %)`).join(', ')}`]
+        : []),
+      ...(high && high.finalPerSecond < 0.9 * THROUGHPUT_RATES.high ? [`bound: ${boundAt(high)}`] : []),
     ].join('; '),
     met:
       long(low) && long(high) && low && high
-        ? low.finalPerSecond >= 0.95 * THROUGHPUT_RATES.low && low.postToFinalMs.p99 <= P99_TARGET_MS && low.orders.stillOpen === 0 && high.finalPerSecond >= 0.9 * THROUGHPUT_RATES.high && (!high.ceiling || high.finalPerSecond >= 0.8 * high.ceiling.combinedOrdersPerSecond)
+        ? low.finalPerSecond >= 0.95 * THROUGHPUT_RATES.low &&
+          low.postToFinalMs.p99 <= P99_TARGET_MS &&
+          low.orders.stillOpen === 0 &&
+          high.finalPerSecond >= 0.9 * THROUGHPUT_RATES.high &&
+          (!high.ceiling || high.finalPerSecond >= 0.8 * high.ceiling.combinedOrdersPerSecond) &&
+          above.every((step) => step.finalPerSecond >= 0.9 * (peak?.finalPerSecond ?? 0))
         : null,
   });
   if (low) {
@@ -355,15 +374,22 @@ async function main(): Promise<void> {
   const started = new Date();
   const loadAverageAtStart = loadavg();
   // Other work on the machine skews every figure here: keep a record of how busy it was, and of how
-  // much of that was this run's own processes.
+  // much of that was this run's own processes. The load average counts threads running or waiting
+  // for a core, this run's own included, so the CPU time of everything else comes from /proc/stat.
   const loadSamples: number[] = [];
   const ownSamples: number[] = [];
-  let lastOwn = { at: performance.now(), cpu: ownCpuSeconds() };
+  const otherSamples: number[] = [];
+  const stealSamples: number[] = [];
+  let last = { at: performance.now(), own: ownCpuSeconds(), machine: machineCpuSeconds() };
   const sampler = setInterval(() => {
-    const now = { at: performance.now(), cpu: ownCpuSeconds() };
+    const now = { at: performance.now(), own: ownCpuSeconds(), machine: machineCpuSeconds() };
+    const seconds = (now.at - last.at) / 1000;
+    const own = (now.own - last.own) / seconds;
     loadSamples.push(loadavg()[0] ?? 0);
-    ownSamples.push((now.cpu - lastOwn.cpu) / ((now.at - lastOwn.at) / 1000));
-    lastOwn = now;
+    ownSamples.push(own);
+    otherSamples.push(Math.max(0, (now.machine.busy - last.machine.busy) / seconds - own));
+    stealSamples.push((now.machine.steal - last.machine.steal) / seconds);
+    last = now;
   }, 5000);
   sampler.unref();
   const phases = (options.coldStart ? 1 : 0) + (options.load ? 7 + options.rates.length + (options.burst > 0 ? 1 : 0) : 0);
@@ -496,7 +522,8 @@ async function main(): Promise<void> {
       loadAverageAtStart,
       loadAverageDuringRun: { median: round(percentile(loadSamples, 50), 2), max: round(Math.max(0, ...loadSamples), 2) },
       ownCoresDuringRun: { median: ownCores, max: round(Math.max(0, ...ownSamples), 2) },
-      otherLoadDuringRun: round(median(loadSamples.map((load, index) => load - (ownSamples[index] ?? 0))), 2),
+      otherCoresDuringRun: { median: round(median(otherSamples), 2), max: round(Math.max(0, ...otherSamples), 2) },
+      stealCoresDuringRun: round(median(stealSamples), 2),
     },
     prices: PRICES.source,
     ...(configuration ? { configuration } : {}),
