@@ -318,6 +318,16 @@ function targets(results: Omit<BenchResults, 'targets'>): TargetCheck[] {
   const above = peak ? steady.filter((step) => (step.targetRate ?? 0) > (peak.targetRate ?? 0)) : [];
   const cores = cpus().length;
   // What held the highest rate back: the CPU it cost an order against the machine's cores, and the busiest function.
+  // The emulators' call whose answer time grew most from the lightest steady step to this one.
+  const slowedMost = (step: StepWithCost) => {
+    const lightest = steady[0];
+    if (!lightest || lightest === step) return '';
+    const grown = Object.entries(step.callLatencyMs)
+      .map(([call, latency]) => ({ call, from: lightest.callLatencyMs[call]?.p50 ?? 0, to: latency.p50 }))
+      .filter((entry) => entry.from > 0)
+      .sort((a, b) => b.to / b.from - a.to / a.from)[0];
+    return grown ? `; ${grown.call} answered in ${grown.from} ms (p50) at ${lightest.targetRate}/s and ${grown.to} ms here` : '';
+  };
   const boundAt = (step: StepWithCost) => {
     const busiest = Object.entries(step.lambda).sort((a, b) => b[1].busy - a[1].busy)[0];
     const allow = step.cpuMsPerOrder.total > 0 ? Math.round((cores * 1000) / step.cpuMsPerOrder.total) : undefined;
@@ -349,7 +359,7 @@ function targets(results: Omit<BenchResults, 'targets'>): TargetCheck[] {
     checks.push({
       name: 'No serial stage',
       goal: `no function's execution environments more than ${BUSY_TARGET * 100} % busy at ${THROUGHPUT_RATES.low}/s`,
-      reached: busiest ? `busiest ${busiest[0]}: ${Math.round(100 * busiest[1].busy)} % of ${busiest[1].environments}` : 'no invocations counted',
+      reached: busiest ? `busiest ${busiest[0]}: ${Math.round(100 * busiest[1].busy)} % of ${busiest[1].environments}${busiest[1].busy > BUSY_TARGET ? `; bound: ${boundAt(low)}${slowedMost(low)}` : ''}` : 'no invocations counted',
       met: long(low) && busiest ? busiest[1].busy <= BUSY_TARGET : null,
     });
   }
