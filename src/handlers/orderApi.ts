@@ -6,7 +6,7 @@ import type { Order } from '../domain/order';
 import { orderIdsFor } from '../domain/orderId';
 import { toOrderRequests, type OrderRequestBody } from '../domain/orderRequest';
 import { centsToNumber } from '../domain/money';
-import { dynamo } from '../adapters/clients/dynamo';
+import { dynamo, dynamoDbClient } from '../adapters/clients/dynamo';
 import { sns } from '../adapters/clients/sns';
 import { orderEvents } from '../adapters/orderEvents';
 import { orderStore } from '../adapters/orderStore';
@@ -21,7 +21,8 @@ import { OrdersNotStoredError, placeOrders } from '../usecases/placeOrders';
 const orders = orderStore(dynamo, requiredEnv('ORDER_TABLE_NAME'));
 const events = orderEvents(sns, requiredEnv('ORDER_TOPIC_ARN'));
 const deadlineSeconds = Number(requiredEnv('ORDER_DEADLINE_SECONDS'));
-const idempotencyStore = new DynamoDBPersistenceLayer({ tableName: requiredEnv('IDEMPOTENCY_TABLE_NAME') });
+// The container's one DynamoDB client: Powertools would otherwise build (and configure, and sign with) a second.
+const idempotencyStore = new DynamoDBPersistenceLayer({ tableName: requiredEnv('IDEMPOTENCY_TABLE_NAME'), awsSdkV3Client: dynamoDbClient });
 
 /** API Gateway stops waiting 29 s after it received the request, whatever the function's own timeout. */
 const API_GATEWAY_TIMEOUT_MS = 29_000;

@@ -3,7 +3,10 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 
-export const dynamo = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
+/** The client itself, for code that sends DynamoDB's own commands (Powertools' idempotency store). */
+export const dynamoDbClient = new DynamoDBClient({});
+
+export const dynamo = DynamoDBDocumentClient.from(dynamoDbClient, {
   marshallOptions: { removeUndefinedValues: true },
   // Numbers come back as their exact decimal text; money must never pass through a float.
   unmarshallOptions: { wrapNumbers: true },
