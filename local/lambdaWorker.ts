@@ -2,6 +2,7 @@
 // once (the init phase, with the function's own process.env set by the parent) and then handles
 // one invocation at a time, with a Lambda `context`. Bundled to JavaScript by build.ts.
 import { enableCompileCache } from 'node:module';
+import { getPriority, setPriority } from 'node:os';
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 
 export interface WorkerConfig {
@@ -14,6 +15,8 @@ export interface WorkerConfig {
   logStreamName: string;
   /** V8 code cache shared by all environments: each worker loads the SDK afresh, and this halves that. */
   compileCacheDir?: string;
+  /** How much lower than the runtime's this environment's CPU priority is, as `nice -n` counts (on Linux a thread has its own; elsewhere the whole process is lowered). */
+  niceIncrement?: number;
 }
 
 export interface InvokeMessage {
@@ -78,6 +81,13 @@ function call(handler: Handler, event: unknown, context: object): Promise<unknow
 
 function main(port: NonNullable<typeof parentPort>): void {
   const config = workerData as WorkerConfig;
+  if (config.niceIncrement) {
+    try {
+      setPriority(Math.min(19, getPriority() + config.niceIncrement));
+    } catch {
+      // Not allowed here: the environment runs at the runtime's own priority.
+    }
+  }
   const post = (reply: WorkerReply) => port.postMessage(reply);
   if (config.compileCacheDir) enableCompileCache(config.compileCacheDir);
 

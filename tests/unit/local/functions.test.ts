@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { getPriority, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildRuntimeModule, esbuildOptions } from '../../../local/build';
 import { FaultInjector, type FaultRule } from '../../../local/faults';
@@ -84,6 +84,7 @@ exports.handler = async (event, context) => {
 };`,
     'callback.js': 'exports.handler = (event, context, callback) => callback(null, "called back");',
     'node.js': 'exports.handler = async () => ({ execArgv: process.execArgv, preloaded: globalThis.preloaded === true, sourceMaps: process.sourceMapsEnabled });',
+    'priority.js': 'exports.handler = async () => require("node:os").getPriority();',
     'initFails.js': 'throw new Error("GREETING is not set");',
     'effect.js': `exports.handler = async (event) => {
   if (event.waitMs) await new Promise((resolve) => setTimeout(resolve, event.waitMs));
@@ -153,6 +154,13 @@ exports.handler = async (event, context) => {
       pool.invoke({}).then((result) => { console.log(JSON.stringify({ runtime: globalThis.preloaded === true, worker: result })); return pool.stop(); });`;
     const output = execFileSync(process.execPath, ['--require', preload, '--no-deprecation', '-e', script], { encoding: 'utf8' });
     expect(JSON.parse(output.trim())).toEqual({ runtime: true, worker: { execArgv: [], preloaded: false, sourceMaps: false } });
+  });
+
+  // Linux keeps a nice value per thread: the environment's thread is lowered, the runtime's is not.
+  (process.platform === 'linux' ? it : it.skip)('runs an execution environment below the runtime’s CPU priority, so that the emulators are not starved', async () => {
+    const runtimePriority = getPriority();
+    await expect(pool('priority.js').invoke({})).resolves.toBe(Math.min(19, runtimePriority + 10));
+    expect(getPriority()).toBe(runtimePriority);
   });
 
   it('supports callback-style handlers', async () => {
