@@ -16,7 +16,7 @@ import type { FaultConfig } from '../../local/faults';
 import type { Order } from '../../src/domain/order';
 import { atOnce, type StartStack } from './support/atOnce';
 import { sleep, type StackProcess } from './support/localStack';
-import { deadLetters, lastLog, sweeperNudges, waitForQuiet } from './support/observe';
+import { deadLetters, lastLog, sweeperMoves, waitForQuiet } from './support/observe';
 import { randomOrders, seededRandom } from './support/random';
 import { faultFigures, recordSummary } from './support/report';
 import { bySize } from './support/scale';
@@ -117,7 +117,7 @@ async function backlogPastTheDeadline(start: StartStack) {
   // The duplicates the sweeper caused are still slow to handle after every order is final.
   expect(await waitForQuiet(stack, 600_000)).toBe(true);
   const deadLettered = Object.values(await deadLetters(stack)).flat().length;
-  return { stack, accepted, settled, nudges: await sweeperNudges(stack), sweeperRuns: sweeper.runs, deadLettered };
+  return { stack, accepted, settled, moves: sweeperMoves(stack), sweeperRuns: sweeper.runs, deadLettered };
 }
 
 const runs = atOnce({ short: shortOutage, long: longOutage, backlog: backlogPastTheDeadline });
@@ -171,7 +171,7 @@ describe(`a backlog longer than the ${BACKLOG_PARAMETERS.OrderDeadlineSeconds} s
     expect(run.settled.rejected.map((order) => `${order.orderId}: ${lastLog(order)}`)).toEqual([]);
     expect(run.deadLettered).toBe(0);
     // The premise: the backlog outlasted the deadline, and the sweeper moved waiting orders on.
-    const movedOn = run.accepted.filter((orderId) => run.nudges.has(orderId));
+    const movedOn = run.accepted.filter((orderId) => run.moves.has(orderId));
     expect(movedOn.length).toBeGreaterThan(0);
     // Duplicates changed nothing: each order has one line per step, whatever was delivered twice.
     const steps = (order: Order) => order.logs.map((line) => line.replace(/:.*/, '')).sort();
@@ -183,7 +183,7 @@ describe(`a backlog longer than the ${BACKLOG_PARAMETERS.OrderDeadlineSeconds} s
       parameters: BACKLOG_PARAMETERS,
       faults: faultFigures(counts),
       movedOnBySweeper: movedOn.length,
-      movedOnTwice: movedOn.filter((orderId) => (run.nudges.get(orderId) ?? 0) > 1).length,
+      movedOnTwice: movedOn.filter((orderId) => (run.moves.get(orderId)?.length ?? 0) > 1).length,
       sweeperRuns: run.sweeperRuns,
       deadLetters: run.deadLettered,
       ...run.settled.figures,

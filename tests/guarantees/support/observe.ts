@@ -2,6 +2,7 @@
 // behind it (tables, queues, dead-letter queues) as an operator sees it.
 import { GetQueueAttributesCommand, ReceiveMessageCommand, type Message } from '@aws-sdk/client-sqs';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { readFileSync } from 'node:fs';
 import { fromOrderItem, isOrder } from '../../../src/adapters/orderStore';
 import { readCents, readInteger } from '../../../src/adapters/numbers';
 import type { Cents } from '../../../src/domain/money';
@@ -63,8 +64,18 @@ export async function allOrders(stack: StackProcess): Promise<Map<string, Order>
 }
 
 /** How often the sweeper moved each order on (announced it again, marked it ready, asked again for its shipment), for the orders it moved. */
-export async function sweeperNudges(stack: StackProcess): Promise<Map<string, number>> {
-  return new Map((await scan(stack, 'OrderTable')).filter((item) => item.nudges !== undefined).map((item) => [String(item.orderId), readInteger(item.nudges)]));
+/**
+ * What the sweeper did to each order, from its own log lines in the stack's log (`open order moved
+ * on`, one a move, with its effect), in order. Not the order's `nudges` count: the sweeper writes
+ * that after the move, only while the order is still where it found it, so an order that its move
+ * sent on at once (announced, checked and shipped in the meantime) keeps no trace of it there.
+ */
+export function sweeperMoves(stack: StackProcess): Map<string, string[]> {
+  const moves = new Map<string, string[]>();
+  for (const [, orderId, effect] of readFileSync(stack.logFile, 'utf8').matchAll(/^\[OrderSweeperFunction\] INFO open order moved on orderId=(\S+) effect=(\S+)$/gm)) {
+    moves.set(orderId as string, [...(moves.get(orderId as string) ?? []), effect as string]);
+  }
+  return moves;
 }
 
 /** Credit balances in cents, by customerId. */
