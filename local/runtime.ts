@@ -8,9 +8,7 @@
 //   faults: { seed, rules } injects AWS's failure modes (faults.ts); counts: local.faults.injector.counts()
 //   await local.stop();   // API, schedules, pollers, workers, emulators (and DynamoDB Local's JVM)
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { createRequire } from 'node:module';
 import { join, resolve as resolvePath } from 'node:path';
-import type { ContractLookup } from './apiGateway';
 import { localApi, startApiServer, type ApiKey, type LocalApi, type RunningApi } from './apiServer';
 import { startAwsProxy, throughProxy } from './awsProxy';
 import { checkRuleTargets, FaultInjector, type FaultConfig } from './faults';
@@ -26,6 +24,7 @@ import { DEFAULT_POLLER_CONCURRENCY, sqsEventSources, SqsPoller } from './poller
 import { provision, type ProvisionedStack } from './provision';
 import { scheduleSources, startSchedules, type ScheduleSource } from './scheduler';
 import { loadTemplate } from './template';
+import { operationContract } from '../src/http/contract';
 
 export const PROJECT_ROOT = resolvePath(__dirname, '..');
 
@@ -76,13 +75,6 @@ export interface LocalStack {
   stop(): Promise<void>;
 }
 
-/** The HTTP contract's validators, bundled from src/http/contract.ts as the functions bundle them. */
-async function loadContract(buildDir: string): Promise<ContractLookup> {
-  const file = await buildRuntimeModule(join(PROJECT_ROOT, 'src', 'http', 'contract.ts'), join(buildDir, '.runtime', 'contract.js'));
-  const contract = createRequire(__filename)(file) as typeof import('../src/http/contract');
-  return (resource, method) => contract.operationContract(resource, method);
-}
-
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
   const started = Date.now();
   const observations = new Observations();
@@ -122,7 +114,6 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const building = Promise.all([
       buildFunctions(template, buildDir),
       buildRuntimeModule(join(__dirname, 'lambdaWorker.ts'), join(buildDir, '.runtime', 'lambdaWorker.js')),
-      loadContract(buildDir),
     ]);
     // Settled, not Promise.all: emulators that start after a failed build must still be stopped.
     const [emulatorsResult, buildResult] = await Promise.allSettled([emulatorsStarting, building]);
@@ -130,7 +121,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     if (emulatorsResult.status === 'rejected') throw emulatorsResult.reason;
     if (buildResult.status === 'rejected') throw buildResult.reason;
     const emulators = emulatorsResult.value;
-    const [built, workerScript, contract] = buildResult.value;
+    const [built, workerScript] = buildResult.value;
     const stack = await provision(template, emulators);
     // The functions and the pollers (Lambda's own SQS client) reach AWS through the injector; provisioning goes direct.
     const tables = Object.fromEntries(Object.values(stack.tables).map((table) => [table.name, table.logicalId]));
@@ -200,7 +191,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         log: (line) => sink('console', line),
       });
       cleanups.push(() => localConsole.stop());
-      running = await startApiServer({ stack, api, functions, contract, apiKeys: options.apiKeys === true, console: localConsole, log: (line) => sink('api', line) }, port, host);
+      running = await startApiServer({ stack, api, functions, contract: operationContract, apiKeys: options.apiKeys === true, console: localConsole, log: (line) => sink('api', line) }, port, host);
       cleanups.push(() => (running as RunningApi).close());
     }
 
