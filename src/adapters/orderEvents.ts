@@ -1,14 +1,9 @@
 // Announces orders on the order topic, which fans out to the two checker queues.
 import { PublishBatchCommand, type SNSClient } from '@aws-sdk/client-sns';
-import { formatCents } from '../domain/money';
-import type { OrderPlacedMessage } from '../domain/messages';
+import { toOrderPlacedMessage } from '../domain/messages';
 import type { Order } from '../domain/order';
 import type { Announcement } from '../usecases/placeOrders';
 import { until, withRetries } from './retry';
-
-export function toOrderPlacedMessage(order: Order): OrderPlacedMessage {
-  return { orderId: order.orderId, customerId: order.customerId, items: order.items, totalAmount: formatCents(order.totalCents) };
-}
 
 export function orderEvents(client: SNSClient, topicArn: string) {
   return {

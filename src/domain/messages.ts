@@ -29,14 +29,12 @@ export interface ShipmentRequest {
   order?: OrderToShip;
 }
 
+export function toOrderPlacedMessage(order: OrderToCheck): OrderPlacedMessage {
+  return { orderId: order.orderId, customerId: order.customerId, items: order.items.map(({ productId, qty }) => ({ productId, qty })), totalAmount: formatCents(order.totalCents) };
+}
+
 export function toShipmentRequestMessage(order: OrderToShip): ShipmentRequestMessage {
-  return {
-    orderId: order.orderId,
-    customerId: order.customerId,
-    items: order.items.map(({ productId, qty }) => ({ productId, qty })),
-    totalAmount: formatCents(order.totalCents),
-    createdAt: order.createdAt,
-  };
+  return { ...toOrderPlacedMessage(order), createdAt: order.createdAt };
 }
 
 function object(value: unknown): Record<string, unknown> {
