@@ -208,7 +208,7 @@ type ResponseListener = (response: http.IncomingMessage) => void;
 const SERVICE_NAMES = { dynamodb: 'DynamoDB', sqs: 'SQS', sns: 'SNS' } as const;
 
 /** A query-protocol form as the JSON protocols' input: `Entries.member.2.Id=x` -> `{ Entries: [.., { Id: 'x' }] }` (one level deep, enough to count entries). */
-export function queryInput(form: URLSearchParams): Record<string, unknown> {
+function queryInput(form: URLSearchParams): Record<string, unknown> {
   const input: Record<string, unknown> = {};
   for (const [name, value] of form) {
     const member = /^([^.]+)\.member\.(\d+)\.(.+)$/.exec(name);

@@ -85,7 +85,7 @@ function keyKind(units: Record<string, number>, keys: OrderKeys): KeyKind {
 
 const limit = (unitsPerOrder: number) => (unitsPerOrder > 0 ? PARTITION_WRITE_UNITS_PER_SECOND / unitsPerOrder : Number.POSITIVE_INFINITY);
 
-export function partitionFamilies(tally: PartitionTally, keys: OrderKeys, orders: number, logicalName: (target: string) => string): PartitionFamily[] {
+function partitionFamilies(tally: PartitionTally, keys: OrderKeys, orders: number, logicalName: (target: string) => string): PartitionFamily[] {
   const perOrder = (units: number) => units / Math.max(1, orders);
   return Object.entries(tally)
     .map(([target, writes]) => {

@@ -258,7 +258,7 @@ function topPackages(metafile: Metafile, outputFile: string, count = 6): Package
 const SOURCE_MAPS_FLAG = '--enable-source-maps';
 
 /** What the template's build of a function does: is the SDK left external, do source maps ship or get enabled. */
-export function buildChoices(options: BuildOptions, environment: Record<string, string>): BuildChoices {
+function buildChoices(options: BuildOptions, environment: Record<string, string>): BuildChoices {
   const external = (options.external ?? []).some((pattern) => pattern.startsWith('@aws-sdk/'));
   return { sdk: external ? 'external' : 'bundled', sourceMaps: options.sourcemap === true || (environment.NODE_OPTIONS ?? '').includes(SOURCE_MAPS_FLAG) };
 }
@@ -280,7 +280,7 @@ function withSourceMaps(environment: Record<string, string>, enabled: boolean): 
 }
 
 /** A folder's files zipped with deflate at zlib's default level, as SAM packages a function: sizes, headers and directory. */
-export function zippedBytes(dir: string): number {
+function zippedBytes(dir: string): number {
   let total = 22;
   for (const entry of readdirSync(dir, { recursive: true, withFileTypes: true })) {
     if (!entry.isFile()) continue;
@@ -292,7 +292,7 @@ export function zippedBytes(dir: string): number {
 }
 
 /** The values (not types) a function's own sources import from the AWS SDK, by module. */
-export function sdkValueImports(sources: string[]): Map<string, Set<string>> {
+function sdkValueImports(sources: string[]): Map<string, Set<string>> {
   const imports = new Map<string, Set<string>>();
   for (const source of sources) {
     for (const [, typeOnly, names = '', module = ''] of source.matchAll(/import\s+(type\s+)?\{([^}]*)\}\s*from\s*'(@aws-sdk\/[^']+)'/g)) {

@@ -136,7 +136,7 @@ function itemWrite(kind: ItemWrite['kind'], input: WriteInput, table = input.Tab
 }
 
 /** The items a write request changes, in its order. */
-export function itemWrites(operation: string, input: Record<string, unknown>): ItemWrite[] {
+function itemWrites(operation: string, input: Record<string, unknown>): ItemWrite[] {
   switch (operation) {
     case 'PutItem':
       return [itemWrite('put', input)];

@@ -8,6 +8,7 @@ import type { CostLine, DesignCost } from './cost';
 import { MAX_IN_FLIGHT, type StepResult } from './load';
 import type { InvocationTally, StackConfiguration } from './observed';
 import type { PartitionTally } from './partitions';
+import { median } from './stats';
 
 export interface TargetCheck {
   name: string;
@@ -107,8 +108,6 @@ const memoryTable = (columns: string[], snapshots: MemorySnapshot[]) => {
     [...roles.map((role) => [role, ...snapshots.map((snapshot) => (snapshot.byRole[role] === undefined ? '' : String(snapshot.byRole[role])))]), ['**all at once**', ...snapshots.map((snapshot) => `**${snapshot.totalMb}**`)]],
   );
 };
-
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor((values.length - 1) / 2)] ?? Number.NaN;
 
 export function toMarkdown(results: BenchResults): string {
   const out: string[] = [];
