@@ -3,9 +3,10 @@
 # starts: playwright-core drives one but brings none. Run by `npm test` and `npm run test:e2e`
 # (their pre-scripts) and by .ci/run.
 #
-# The browser is CHROMIUM_PATH, else Debian's /usr/bin/chromium. When it is missing and this user
-# may install packages (root, or passwordless sudo, with apt-get), Debian's chromium is installed;
-# otherwise the script says in one sentence what to install and exits 1.
+# The browser is CHROMIUM_PATH, else Debian's /usr/bin/chromium. When Debian's is missing and this
+# user may install packages (root, or passwordless sudo, with apt-get), it is installed; otherwise
+# (or when CHROMIUM_PATH names a missing file) the script says in one sentence what to install and
+# exits 1.
 # CHROMIUM_NO_INSTALL=1 forbids installing (to check that sentence on a machine that could install).
 set -euo pipefail
 
@@ -17,7 +18,8 @@ what_to_install() {
   exit 1
 }
 
-[[ ${CHROMIUM_NO_INSTALL:-} == 1 ]] && what_to_install
+# Installing puts Debian's chromium at /usr/bin/chromium: no help for a CHROMIUM_PATH elsewhere.
+[[ -n ${CHROMIUM_PATH:-} || ${CHROMIUM_NO_INSTALL:-} == 1 ]] && what_to_install
 command -v apt-get >/dev/null || what_to_install
 if [[ $EUID -eq 0 ]]; then
   as_root=''
