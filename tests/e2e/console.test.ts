@@ -1,16 +1,17 @@
-// The live console at /console in a real browser: Debian's chromium, driven by playwright-core
-// (which downloads no browser of its own). It loads without errors, shows an order go from PENDING
-// to SHIPPED while the page is open, and a poison message's dead letter, which it then redrives.
+// The live console at /console in a real browser: CHROMIUM_PATH, else Debian's chromium, driven by
+// playwright-core (which downloads no browser of its own: scripts/ensure-browser.sh provides one).
+// It loads without errors, shows an order go from PENDING to SHIPPED while the page is open, and a
+// poison message's dead letter, which it then redrives.
 // The screenshot it takes is .local/e2e/console.png (docs/console.png is one from a good run).
 import { GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand, SetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { accessSync, constants, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { E2E_DIR } from './support/stackSetup';
 import { baseUrl, call, stackState, uniqueId } from './support/stack';
 
-const CHROMIUM = '/usr/bin/chromium';
+const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 // Headless, and none of Chromium's own connections (updates, sync, QUIC probes), which this
 // machine's closed network refuses and which would only slow the page down.
 const CHROMIUM_FLAGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
@@ -27,6 +28,12 @@ let page: Page;
 const browserErrors: string[] = [];
 
 beforeAll(async () => {
+  // Under `npx jest` (no npm pre-script) a missing browser is one sentence, not Playwright's trace.
+  try {
+    accessSync(CHROMIUM, constants.X_OK);
+  } catch {
+    throw new Error(`No Chromium at ${CHROMIUM}: run scripts/ensure-browser.sh, which installs it or says what to install.`);
+  }
   profile = mkdtempSync(join(tmpdir(), 'console-chromium-'));
   browser = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: CHROMIUM_FLAGS, viewport: { width: 1600, height: 1000 } });
   page = await browser.newPage();
@@ -39,7 +46,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
-  rmSync(profile, { recursive: true, force: true });
+  if (profile) rmSync(profile, { recursive: true, force: true });
   sqs.destroy();
 });
 
