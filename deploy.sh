@@ -140,4 +140,7 @@ Reveal the API key (needs the AWS CLI, or see API Gateway > API keys in the cons
 
 Then, for example:
   curl -H "x-api-key: <the key>" $api_url/stock/456
+
+Check it end to end (Postman collection and guarantee smoke; after npm install):
+  ${profile:+AWS_PROFILE=$profile }npm run test:deployed -- --stack ${stack:-order-capture-$stage}${region:+ --region $region}
 EOF

@@ -80,6 +80,36 @@ fi
 echo "$report" | grep -E '^Passed checks' | sed 's/^/    /'
 took $t
 
+# ---- deploy pipeline (begin): the GitHub Actions workflow and its OIDC roles' template -------
+# actionlint at a pinned version, built with `go install` (the Go toolchain and its module proxy)
+# into the tools folder once; shellcheck and pyflakes are off so that the result does not depend
+# on what else the machine has. The roles' template gets the same cfn-lint and checkov as above.
+ACTIONLINT_VERSION=1.7.12
+step "actionlint $ACTIONLINT_VERSION .github/workflows/*.yaml"
+t=$SECONDS
+actionlint=$TOOLS_DIR/actionlint-$ACTIONLINT_VERSION/actionlint
+if [[ ! -x $actionlint ]]; then
+  command -v go >/dev/null || { echo "Go is needed to install actionlint (go install): see https://go.dev/doc/install" >&2; exit 1; }
+  GOBIN=$(dirname "$actionlint") GOFLAGS=-mod=mod go install "github.com/rhysd/actionlint/cmd/actionlint@v$ACTIONLINT_VERSION"
+fi
+"$actionlint" -shellcheck= -pyflakes= .github/workflows/*.yaml
+echo "    no findings"
+took $t
+
+step "cfn-lint and checkov pipeline/github-oidc-role.yaml (the pipeline's roles)"
+t=$SECONDS
+"$SAM_VENV/bin/cfn-lint" --format pretty -- pipeline/github-oidc-role.yaml
+status=0
+report=$("$CHECKOV_VENV/bin/checkov" -f pipeline/github-oidc-role.yaml --framework cloudformation --skip-download --compact 2>&1) || status=$?
+if ((status != 0)); then
+  echo "$report"
+  echo "checkov found failed checks in pipeline/github-oidc-role.yaml." >&2
+  exit 1
+fi
+echo "    cfn-lint: no errors, no warnings; checkov: $(echo "$report" | grep -E '^Passed checks')"
+took $t
+# ---- deploy pipeline (end) ---------------------------------------------------------------------
+
 step "Bundle sizes (.aws-sam/build)"
 "$SAM_VENV/bin/python" - <<'PY'
 import io, os, zipfile
