@@ -12,7 +12,7 @@ export default tseslint.config(
   },
   {
     // The console's page script runs in the browser, as an ES module.
-    files: ['local/console/*.js'],
+    files: ['packages/local-sam/src/console/*.js'],
     languageOptions: {
       sourceType: 'module',
       globals: { document: 'readonly', window: 'readonly', EventSource: 'readonly', ResizeObserver: 'readonly', CSS: 'readonly', fetch: 'readonly', Intl: 'readonly' },

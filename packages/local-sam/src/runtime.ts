@@ -1,14 +1,15 @@
-// Puts the local stack together from template.yaml: emulators, resources, function bundles and
+// Puts the local stack together from a SAM template: emulators, resources, function bundles and
 // their worker pools, queue pollers, schedules and the API. The port opens only once all of it is
-// ready. `npm start` (start.ts) is its command line; in-process use:
+// ready. `local-sam start` (start.ts) is its command line; in-process use:
 //
-//   const local = await startLocalStack({ port: 0, parameters: { MaxReceiveCount: '2' } });
-//   local.url, local.stack (provision.ts), local.functions.get('ShipOrderFunction').invoke(event)
+//   const local = await startLocalStack({ templatePath: 'template.yaml', port: 0, parameters: { MaxReceiveCount: '2' } });
+//   local.url, local.stack (provision.ts), local.functions.get('MyFunction').invoke(event)
 //   lambdaPort: 0 also serves the Lambda Invoke API (lambdaApi.ts) at local.lambdaUrl
 //   faults: { seed, rules } injects AWS's failure modes (faults.ts); counts: local.faults.injector.counts()
 //   await local.stop();   // API, schedules, pollers, workers, emulators (and DynamoDB Local's JVM)
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { join, resolve as resolvePath } from 'node:path';
+import type { ContractLookup } from './apiGateway';
 import { localApi, startApiServer, type ApiKey, type LocalApi, type RunningApi } from './apiServer';
 import { startAwsProxy, throughProxy } from './awsProxy';
 import { checkRuleTargets, FaultInjector, type FaultConfig } from './faults';
@@ -16,6 +17,7 @@ import { startLambdaApi } from './lambdaApi';
 import { buildFunctions, buildRuntimeModule, LOCAL_DIR } from './build';
 import { Observations } from './console/observations';
 import { pipelineOf } from './console/pipeline';
+import type { ConsolePanel } from './console/panels';
 import { startConsole } from './console/server';
 import { freePort, LOCAL_CREDENTIALS, startEmulators, type Emulators } from './emulators';
 import { functionDefinitions, FunctionRuntime } from './functions';
@@ -23,18 +25,22 @@ import { runtimeLog, terminalSink, type LogSink } from './logs';
 import { DEFAULT_POLLER_CONCURRENCY, sqsEventSources, SqsPoller } from './poller';
 import { provision, type ProvisionedStack } from './provision';
 import { scheduleSources, startSchedules, type ScheduleSource } from './scheduler';
+import { defaultStackName } from './stackName';
 import { loadTemplate } from './template';
-import { operationContract } from '../src/http/contract';
-
-export const PROJECT_ROOT = resolvePath(__dirname, '..');
 
 export interface LocalStackOptions {
+  /** Default: template.yaml in the current folder. */
   templatePath?: string;
   /** Template parameter overrides, as `sam deploy --parameter-overrides`. */
   parameters?: Record<string, string>;
   /** Accept parameter values outside the template's constraints (fast retries in tests). */
   relaxedParameters?: boolean;
+  /** Default: samconfig.toml's stack_name beside the template, else the template's folder name (stackName.ts). */
   stackName?: string;
+  /** The app's request validator: for a route and method, the parameters and body schema the local gateway checks (apiGateway.ts). */
+  validator?: ContractLookup;
+  /** The app's own panels in the console (console/panels.ts). */
+  consolePanels?: ConsolePanel[];
   /** 0 picks a free port. */
   port?: number;
   /** Enforce API keys and the usage plan as the deployed API does (apiServer.ts); off, the API takes any request. */
@@ -80,8 +86,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const observations = new Observations();
   const sink = observations.sink(options.log ?? terminalSink());
   const log = runtimeLog(sink);
-  const template = loadTemplate(options.templatePath ?? join(PROJECT_ROOT, 'template.yaml'), options.parameters ?? {}, {
-    stackName: options.stackName,
+  const templatePath = resolvePath(options.templatePath ?? 'template.yaml');
+  const template = loadTemplate(templatePath, options.parameters ?? {}, {
+    stackName: options.stackName ?? defaultStackName(templatePath),
     enforceParameterConstraints: !options.relaxedParameters,
   });
   const buildDir = options.buildDir ?? join(template.dir, LOCAL_DIR, 'build');
@@ -188,10 +195,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         dynamoEndpoint: emulators.dynamoEndpoint,
         messagingEndpoint: emulators.messagingEndpoint,
         assetsDir: join(__dirname, 'console'),
+        ...(options.consolePanels ? { panels: options.consolePanels } : {}),
         log: (line) => sink('console', line),
       });
       cleanups.push(() => localConsole.stop());
-      running = await startApiServer({ stack, api, functions, contract: operationContract, apiKeys: options.apiKeys === true, console: localConsole, log: (line) => sink('api', line) }, port, host);
+      running = await startApiServer({ stack, api, functions, ...(options.validator ? { contract: options.validator } : {}), apiKeys: options.apiKeys === true, console: localConsole, log: (line) => sink('api', line) }, port, host);
       cleanups.push(() => (running as RunningApi).close());
     }
 

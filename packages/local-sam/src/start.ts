@@ -1,4 +1,8 @@
-// `npm start`: runs the whole stack on this machine and prints what runs where.
+// `local-sam start`: runs a SAM app's whole stack on this machine and prints what runs where.
+//   --template FILE     the SAM template (default: template.yaml in the current folder)
+//   --stack-name NAME   physical names are <NAME>-<LogicalId> (default: the app's local-sam.config,
+//                       else samconfig.toml's stack_name, else the folder's name)
+//   --seed              once ready, put in the app's demo data (its local-sam.config's seed)
 //   --port N            API port (default: PORT or 3000)
 //   --lambda-port N     also serve the Lambda Invoke API there (as `sam local start-lambda`; 0: any free port)
 //   --persist DIR       keep DynamoDB and SNS/SQS data in DIR between runs
@@ -9,23 +13,28 @@
 //                       (shorthand for the fault rule `dynamodb:* transaction-conflict`)
 //   --api-keys          require the API key as the deployed API does (a key made at startup, printed
 //                       and in the state file), throttled and capped by the template's usage plan
-//   --state-file FILE   write the endpoints, queue URLs and table names as JSON once ready
-//   --env-vars-file FILE  where to write the file for `sam local invoke --env-vars` (default .local/env.json)
+//   --state-file FILE   write the endpoints and every resource's physical id as JSON once ready (state.ts)
+//   --env-vars-file FILE  where to write the file for `sam local invoke --env-vars` (default .local/env.json beside the template)
 //   --emulator-host ADDR  where fauxqs listens instead of 127.0.0.1 (e.g. the Docker bridge, for containers on Linux)
-//   --build-dir DIR     where bundles go (inside the project; default .local/build)
+//   --build-dir DIR     where bundles go (inside the app's folder; default .local/build)
 //   --parent-pid PID    stop when that process is gone (a test run that started the stack)
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve as resolvePath } from 'node:path';
 import { parseArgs } from 'node:util';
+import { findAppConfig, loadAppConfig, type LocalSamApp } from './app';
 import { COUNTS_PATH } from './awsProxy';
 import { LOCAL_DIR } from './build';
 import { CONSOLE_PATH } from './console/server';
 import { faultReport, readFaultSpec, type FaultConfig } from './faults';
-import { PROJECT_ROOT, startLocalStack, type LocalStack } from './runtime';
+import { startLocalStack, type LocalStack } from './runtime';
 import { samEnvVars } from './samEnvVars';
+import { stateOf } from './state';
 import type { UsagePlanLimits } from './usagePlan';
 
 export interface CliOptions {
+  templatePath: string;
+  stackName?: string;
+  seed?: boolean;
   port: number;
   lambdaPort?: number;
   persistDir?: string;
@@ -40,10 +49,13 @@ export interface CliOptions {
   parentPid?: number;
 }
 
-export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): CliOptions {
+export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): CliOptions {
   const { values } = parseArgs({
     args: argv,
     options: {
+      template: { type: 'string', short: 't' },
+      'stack-name': { type: 'string' },
+      seed: { type: 'boolean' },
       port: { type: 'string' },
       'lambda-port': { type: 'string' },
       persist: { type: 'string' },
@@ -72,11 +84,15 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
   }
   let faults = values.faults === undefined ? undefined : readFaultSpec(values.faults);
   if (values['transaction-conflicts']) faults = { seed: faults?.seed ?? 1, rules: [...(faults?.rules ?? []), { operation: 'dynamodb:*', kind: 'transaction-conflict' }] };
+  const templatePath = resolvePath(cwd, values.template ?? 'template.yaml');
   return {
+    templatePath,
     port,
     parameters,
     relaxedParameters: values['relaxed-params'] === true,
-    envVarsFile: values['env-vars-file'] ?? join(PROJECT_ROOT, LOCAL_DIR, 'env.json'),
+    envVarsFile: resolvePath(cwd, values['env-vars-file'] ?? join(dirname(templatePath), LOCAL_DIR, 'env.json')),
+    ...(values['stack-name'] ? { stackName: values['stack-name'] } : {}),
+    ...(values.seed ? { seed: true } : {}),
     ...(values['emulator-host'] ? { emulatorHost: values['emulator-host'] } : {}),
     ...(lambdaPort !== undefined ? { lambdaPort } : {}),
     ...(values['api-keys'] ? { apiKeys: true } : {}),
@@ -88,35 +104,13 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
   };
 }
 
-/** What the e2e tests and other tools need to reach the running stack. */
-export function stateOf(local: LocalStack) {
-  const byLogicalId = <T extends { logicalId: string }>(items: T[]) => Object.fromEntries(items.map((item) => [item.logicalId, item]));
-  return {
-    pid: process.pid,
-    url: local.url,
-    lambdaUrl: local.lambdaUrl,
-    apiKey: local.apiKey?.value,
-    /** The emulators themselves: what a test reads and writes through sees no faults. */
-    sdkEnvironment: local.emulators.sdkEnvironment,
-    /** With --faults: the endpoint the functions call AWS through, and the injector's counts (GET, FaultCounts). */
-    faults: local.faults ? { endpoint: local.faults.endpoint, countsUrl: `${local.faults.endpoint}${COUNTS_PATH}` } : undefined,
-    /** The emulators' own endpoints (as sdkEnvironment: what a test reads and writes through sees no faults). */
-    emulators: { dynamoEndpoint: local.emulators.dynamoEndpoint, messagingEndpoint: local.emulators.messagingEndpoint },
-    tables: byLogicalId(local.stack.tables),
-    queues: byLogicalId(local.stack.queues),
-    topics: byLogicalId(local.stack.topics),
-    parameters: local.stack.template.parameters,
-    outputs: local.stack.outputs,
-  };
-}
-
 function usagePlanSummary(limits: UsagePlanLimits | undefined): string {
   if (!limits) return 'no usage plan lists this API';
   const throttle = limits.rateLimit !== undefined && limits.burstLimit !== undefined ? `${limits.rateLimit} requests/s, bursts of ${limits.burstLimit}` : 'not throttled';
   return `usage plan: ${throttle}${limits.quota ? `, ${limits.quota.limit} a day` : ''}`;
 }
 
-export function summary(local: LocalStack, envVarsFile?: string): string {
+export function summary(local: LocalStack, envVarsFile?: string, panelTitles?: string): string {
   const { stack, api } = local;
   const lines: string[] = [];
   const section = (title: string, rows: string[]) => {
@@ -129,7 +123,7 @@ export function summary(local: LocalStack, envVarsFile?: string): string {
   if (api) {
     lines.push(`  API        ${local.url}  (also under /${api.stage}; Swagger UI at ${local.url}/docs)`);
     lines.push(local.apiKey ? `  API key    ${local.apiKey.value}  (send as x-api-key; ${usagePlanSummary(local.apiKey.limits)})` : '  API key    not required (--api-keys requires it as the deployed API does)');
-    lines.push(`  Console    ${local.url}${CONSOLE_PATH}  (live: pipeline, queues and dead letters, functions, orders, metrics)`);
+    lines.push(`  Console    ${local.url}${CONSOLE_PATH}  (live: pipeline, queues and dead letters, functions, metrics${panelTitles ? `, ${panelTitles}` : ''})`);
     if (local.lambdaUrl) lines.push(`  Lambda     ${local.lambdaUrl}  (invoke once: POST /2015-03-31/functions/<LogicalId>/invocations)`);
     section(
       'Routes',
@@ -172,14 +166,23 @@ export function summary(local: LocalStack, envVarsFile?: string): string {
   const ignored = new Map<string, number>();
   for (const resource of stack.ignored) ignored.set(resource.type, (ignored.get(resource.type) ?? 0) + 1);
   if (ignored.size > 0) lines.push(`  Not emulated: ${[...ignored].map(([type, count]) => (count > 1 ? `${type} x${count}` : type)).join(', ')}`);
-  if (envVarsFile) lines.push(`  For sam local invoke: --env-vars ${relative(process.cwd(), envVarsFile)} (this stack's variables; see the README)`);
+  if (envVarsFile) lines.push(`  For sam local invoke: --env-vars ${relative(process.cwd(), envVarsFile)} (this stack's variables)`);
   lines.push('  Ctrl-C stops everything.');
   return lines.join('\n');
 }
 
-async function main(): Promise<void> {
-  const cli = parseCli(process.argv.slice(2));
+/** `local-sam start [options]`: runs the stack until SIGINT or SIGTERM (or --parent-pid's process is gone). */
+export async function main(argv: string[]): Promise<void> {
+  const cli = parseCli(argv);
+  const appDir = dirname(cli.templatePath);
+  const configFile = findAppConfig(appDir);
+  const app: LocalSamApp = configFile ? await loadAppConfig(configFile, join(appDir, LOCAL_DIR, 'local-sam')) : {};
+  const stackName = cli.stackName ?? app.stackName;
   const local = await startLocalStack({
+    templatePath: cli.templatePath,
+    ...(stackName ? { stackName } : {}),
+    ...(app.validator ? { validator: app.validator } : {}),
+    ...(app.consolePanels ? { consolePanels: app.consolePanels } : {}),
     port: cli.port,
     ...(cli.lambdaPort !== undefined ? { lambdaPort: cli.lambdaPort } : {}),
     parameters: cli.parameters,
@@ -190,18 +193,29 @@ async function main(): Promise<void> {
     ...(cli.persistDir ? { persistDir: cli.persistDir } : {}),
     ...(cli.buildDir ? { buildDir: resolvePath(cli.buildDir) } : {}),
   });
-  process.stdout.write(`${summary(local, cli.envVarsFile)}\n`);
+  const state = stateOf(local);
+  if (cli.seed) {
+    if (!app.seed) process.stdout.write(`--seed: ${configFile ?? 'no local-sam.config'} has no seed; nothing put in.\n`);
+    else await app.seed(state).catch(async (error: unknown) => {
+      await local.stop();
+      throw new Error(`Seeding failed: ${(error as Error).message}`, { cause: error });
+    });
+  }
+  process.stdout.write(`${summary(local, cli.envVarsFile, app.consolePanels?.map((panel) => panel.title.toLowerCase()).join(', '))}\n`);
   mkdirSync(dirname(resolvePath(cli.envVarsFile)), { recursive: true });
   writeFileSync(cli.envVarsFile, `${JSON.stringify(samEnvVars(local.stack, local.emulators), null, 2)}\n`);
   if (cli.stateFile) {
     mkdirSync(dirname(resolvePath(cli.stateFile)), { recursive: true });
-    writeFileSync(cli.stateFile, JSON.stringify(stateOf(local), null, 2));
+    // Whole or not at all: whoever waits for the file may read it the moment it appears.
+    const temporary = `${cli.stateFile}.${process.pid}.tmp`;
+    writeFileSync(temporary, JSON.stringify(state, null, 2));
+    renameSync(temporary, cli.stateFile);
   }
 
   let stoppingSince: number | undefined;
   const stop = (reason: string, code = 0) => {
     if (stoppingSince !== undefined) {
-      // Ctrl-C reaches npm, tsx and this process at once (and tsx relays it again): only a later one means "now".
+      // Ctrl-C reaches npm and this process at once: only a later one means "now".
       if (Date.now() - stoppingSince < 2000) return;
       process.stderr.write('Stopping anyway.\n');
       process.exit(130);
@@ -241,11 +255,9 @@ async function main(): Promise<void> {
   });
 }
 
-if (require.main === module) {
-  main().catch((error: unknown) => {
-    const message = error instanceof Error ? error.message : String(error);
-    const hint = /^Template parameters? .* (is not one of|does not match|is below|is above|is shorter|is longer|break rule)/.test(message) ? ' (add --relaxed-params to run with it locally anyway)' : '';
-    process.stderr.write(`Could not start the local stack: ${message}${hint}\n`);
-    process.exit(1);
-  });
+/** The message for a start that failed, with a hint where one helps. */
+export function startFailure(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  const hint = /^Template parameters? .* (is not one of|does not match|is below|is above|is shorter|is longer|break rule)/.test(message) ? ' (add --relaxed-params to run with it locally anyway)' : '';
+  return `Could not start the local stack: ${message}${hint}`;
 }

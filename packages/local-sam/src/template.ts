@@ -3,7 +3,7 @@
 //
 // API (stable; the integration and e2e tests import it):
 //
-//   const template = loadTemplate('template.yaml', { MaxReceiveCount: '2' }, { stackName: 'order-capture' });
+//   const template = loadTemplate('template.yaml', { MaxReceiveCount: '2' }, { stackName: 'my-app' });
 //     Parses with yaml-cfn (so !Ref, !GetAtt, !Sub ... become Ref / Fn::GetAtt / Fn::Sub), applies
 //     the parameters' defaults and the overrides (like `sam deploy --parameter-overrides`), checks
 //     them against their constraints and the template's Rules, evaluates Conditions, drops
@@ -31,8 +31,8 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve as resolvePath } from 'node:path';
 import { yamlParse } from 'yaml-cfn';
+import { defaultStackName } from './stackName';
 
-export const DEFAULT_STACK_NAME = 'order-capture';
 /** What the emulators report as the account of every ARN they make. */
 export const LOCAL_ACCOUNT_ID = '000000000000';
 
@@ -115,7 +115,7 @@ export function loadTemplate(path: string, overrides: Record<string, string> = {
   const template: Template = {
     path: absolute,
     dir: dirname(absolute),
-    stackName: options.stackName ?? DEFAULT_STACK_NAME,
+    stackName: options.stackName ?? defaultStackName(path),
     region: options.region ?? 'us-east-1',
     accountId: options.accountId ?? LOCAL_ACCOUNT_ID,
     parameters: effectiveParameters(isObject(document.Parameters) ? document.Parameters : {}, overrides, enforce),

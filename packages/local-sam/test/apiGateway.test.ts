@@ -18,11 +18,11 @@ import {
   type GatewayError,
   type GatewayRequest,
   type IncomingRequest,
-} from '../../../local/apiGateway';
-import { createResolver, loadTemplate } from '../../../local/template';
+} from '../src/apiGateway';
+import { createResolver, loadTemplate } from '../src/template';
 import { operationContract } from '../../../src/http/contract';
 
-const template = loadTemplate(join(__dirname, '..', '..', '..', 'template.yaml'));
+const template = loadTemplate(join(__dirname, 'templates', 'helpdesk', 'template.yaml'));
 const api = Object.values(template.resources).find((resource) => resource.type === 'AWS::Serverless::Api');
 const definition = createResolver(template, {})(api?.properties.DefinitionBody) as Record<string, unknown>;
 const routes = routesFromDefinition(definition);

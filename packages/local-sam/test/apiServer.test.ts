@@ -1,10 +1,10 @@
 import { join } from 'node:path';
-import { localApi, startApiServer, type RunningApi } from '../../../local/apiServer';
-import { FunctionError, InvocationThrottled, type FunctionRuntime } from '../../../local/functions';
-import type { ProvisionedStack } from '../../../local/provision';
-import { createResolver, loadTemplate, placeholderResource, type PhysicalResources } from '../../../local/template';
+import { localApi, startApiServer, type RunningApi } from '../src/apiServer';
+import { FunctionError, InvocationThrottled, type FunctionRuntime } from '../src/functions';
+import type { ProvisionedStack } from '../src/provision';
+import { createResolver, loadTemplate, placeholderResource, type PhysicalResources } from '../src/template';
 
-const template = loadTemplate(join(__dirname, '..', '..', '..', 'template.yaml'));
+const template = loadTemplate(join(__dirname, 'templates', 'helpdesk', 'template.yaml'));
 
 /** The project's stack with made-up local names: enough for the API's routes. */
 function localStack(): ProvisionedStack {

@@ -5,8 +5,8 @@ import { DynamoDBClient, GetItemCommand, InternalServerError, ProvisionedThrough
 import { InternalErrorException, PublishCommand, SNSClient, ThrottledException } from '@aws-sdk/client-sns';
 import { RequestThrottled, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { isThrottlingError, isTransientError } from '@smithy/core/retry';
-import { COUNTS_PATH, startAwsProxy, tableNamesOf, throughProxy, wireCallOf, type AwsProxy, type AwsProxyOptions, type WireCall } from '../../../local/awsProxy';
-import { FaultInjector, type FaultCounts, type FaultRule } from '../../../local/faults';
+import { COUNTS_PATH, startAwsProxy, tableNamesOf, throughProxy, wireCallOf, type AwsProxy, type AwsProxyOptions, type WireCall } from '../src/awsProxy';
+import { FaultInjector, type FaultCounts, type FaultRule } from '../src/faults';
 
 type SdkError = Parameters<typeof isThrottlingError>[0];
 

@@ -1,4 +1,4 @@
-import { DYNAMODB_LOCAL_JVM_OPTIONS, dynamoDbLocalArguments } from '../../../local/emulators';
+import { DYNAMODB_LOCAL_JVM_OPTIONS, dynamoDbLocalArguments } from '../src/emulators';
 
 describe('DynamoDB Local’s command line', () => {
   it('sizes the JVM for one stack, turns telemetry off and allows CORS only from the origins given', () => {

@@ -11,10 +11,10 @@ import {
   readFaultSpec,
   type FaultConfig,
   type FaultRule,
-} from '../../../local/faults';
-import { loadTemplate } from '../../../local/template';
+} from '../src/faults';
+import { loadTemplate } from '../src/template';
 
-const TEMPLATE_RESOURCES = Object.values(loadTemplate(join(__dirname, '..', '..', '..', 'template.yaml')).resources);
+const TEMPLATE_RESOURCES = Object.values(loadTemplate(join(__dirname, 'templates', 'helpdesk', 'template.yaml')).resources);
 const TEMPLATE = {
   functions: TEMPLATE_RESOURCES.filter((resource) => resource.type === 'AWS::Serverless::Function').map((resource) => resource.logicalId),
   tables: TEMPLATE_RESOURCES.filter((resource) => resource.type === 'AWS::DynamoDB::Table').map((resource) => resource.logicalId),

@@ -2,13 +2,13 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { getPriority, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildRuntimeModule, esbuildOptions } from '../../../local/build';
-import { FaultInjector, type FaultRule } from '../../../local/faults';
-import { FunctionError, FunctionPool, functionDefinitions, InvocationThrottled, type FunctionDefinition, type InvocationRecord, type PoolOptions } from '../../../local/functions';
-import type { ProvisionedStack } from '../../../local/provision';
-import { createResolver, loadTemplate, placeholderResource, type PhysicalResources } from '../../../local/template';
+import { buildRuntimeModule, esbuildOptions } from '../src/build';
+import { FaultInjector, type FaultRule } from '../src/faults';
+import { FunctionError, FunctionPool, functionDefinitions, InvocationThrottled, type FunctionDefinition, type InvocationRecord, type PoolOptions } from '../src/functions';
+import type { ProvisionedStack } from '../src/provision';
+import { createResolver, loadTemplate, placeholderResource, type PhysicalResources } from '../src/template';
 
-const template = loadTemplate(join(__dirname, '..', '..', '..', 'template.yaml'));
+const template = loadTemplate(join(__dirname, 'templates', 'helpdesk', 'template.yaml'));
 
 /** The project's stack as provision() would report it, with made-up local names. */
 function localStack(): ProvisionedStack {
@@ -113,7 +113,7 @@ exports.handler = async (event, context) => {
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'pool-'));
     for (const [file, code] of Object.entries(handlers)) writeFileSync(join(dir, file), code);
-    workerScript = await buildRuntimeModule(join(__dirname, '..', '..', '..', 'local', 'lambdaWorker.ts'), join(dir, 'lambdaWorker.js'));
+    workerScript = await buildRuntimeModule(join(__dirname, '..', 'src', 'lambdaWorker.ts'), join(dir, 'lambdaWorker.js'));
   });
 
   afterAll(async () => {
@@ -145,7 +145,7 @@ exports.handler = async (event, context) => {
   });
 
   it('starts an execution environment as plain Node, whatever flags and preloads the runtime itself runs with', async () => {
-    const runtime = await buildRuntimeModule(join(__dirname, '..', '..', '..', 'local', 'functions.ts'), join(dir, 'functions.js'));
+    const runtime = await buildRuntimeModule(join(__dirname, '..', 'src', 'functions.ts'), join(dir, 'functions.js'));
     const preload = join(dir, 'preload.js');
     writeFileSync(preload, 'globalThis.preloaded = true;');
     const script = `

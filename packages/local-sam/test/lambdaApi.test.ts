@@ -1,6 +1,6 @@
-import { FunctionError, InvocationThrottled, type FunctionPool } from '../../../local/functions';
-import { invokeRequest, startLambdaApi, type InvokableFunctions } from '../../../local/lambdaApi';
-import { parseCli } from '../../../local/start';
+import { FunctionError, InvocationThrottled, type FunctionPool } from '../src/functions';
+import { invokeRequest, startLambdaApi, type InvokableFunctions } from '../src/lambdaApi';
+import { parseCli } from '../src/start';
 
 function pool(logicalId: string, invoke: (event: unknown) => Promise<unknown>): FunctionPool {
   return {

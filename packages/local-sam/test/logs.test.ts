@@ -1,4 +1,4 @@
-import { readableLine } from '../../../local/logs';
+import { readableLine } from '../src/logs';
 
 describe('readableLine', () => {
   it('shows a Powertools record as level, message and its own keys', () => {

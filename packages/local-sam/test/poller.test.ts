@@ -1,8 +1,8 @@
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, SQSClient, type Message } from '@aws-sdk/client-sqs';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
-import { FunctionError, InvocationThrottled } from '../../../local/functions';
-import { recordsToDelete, SqsPoller, toSqsRecord, type SqsEventSource } from '../../../local/poller';
+import { FunctionError, InvocationThrottled } from '../src/functions';
+import { recordsToDelete, SqsPoller, toSqsRecord, type SqsEventSource } from '../src/poller';
 
 const queueArn = 'arn:aws:sqs:us-east-1:000000000000:work';
 const message = (id: string): Message => ({

@@ -3,15 +3,15 @@ import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client
 import { CreateQueueCommand, GetQueueAttributesCommand, QueueNameExists, SQSClient, SetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { join } from 'node:path';
-import { provision } from '../../../local/provision';
-import { loadTemplate } from '../../../local/template';
+import { provision } from '../src/provision';
+import { loadTemplate } from '../src/template';
 
 const dynamo = mockClient(DynamoDBClient);
 const sqs = mockClient(SQSClient);
 const sns = mockClient(SNSClient);
 
 const emulators = { dynamoEndpoint: 'http://127.0.0.1:1', messagingEndpoint: 'http://127.0.0.1:2' };
-const template = () => loadTemplate(join(__dirname, '..', '..', '..', 'template.yaml'), { MaxReceiveCount: '3' });
+const template = () => loadTemplate(join(__dirname, 'templates', 'helpdesk', 'template.yaml'), { MaxReceiveCount: '3' });
 
 beforeEach(() => {
   dynamo.reset();

@@ -1,12 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { yamlParse } from 'yaml-cfn';
-import { samEnvVars, type SamEnvVars } from '../../../local/samEnvVars';
+import { samEnvVars, type SamEnvVars } from '../src/samEnvVars';
 import { EMULATORS, provisionedStack } from './support/provisionedStack';
 
 /** template.yaml read on its own: each function's variable names, Globals merged as SAM merges them. */
 function declaredVariables(): Record<string, string[]> {
-  const template = yamlParse(readFileSync(join(__dirname, '..', '..', '..', 'template.yaml'), 'utf8')) as {
+  const template = yamlParse(readFileSync(join(__dirname, 'templates', 'helpdesk', 'template.yaml'), 'utf8')) as {
     Globals?: { Function?: { Environment?: { Variables?: Record<string, unknown> } } };
     Resources: Record<string, { Type: string; Properties?: { Environment?: { Variables?: Record<string, unknown> } } }>;
   };

@@ -1,5 +1,5 @@
-import { rateIntervalMs, scheduledEvent, scheduleSources } from '../../../local/scheduler';
-import type { FunctionDefinition } from '../../../local/functions';
+import { rateIntervalMs, scheduledEvent, scheduleSources } from '../src/scheduler';
+import type { FunctionDefinition } from '../src/functions';
 
 describe('rateIntervalMs', () => {
   it.each([

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { parseCli } from '../../../local/start';
+import { parseCli } from '../src/start';
 
 describe('npm start options', () => {
   it('defaults to port 3000, and writes the env-vars file for sam local invoke to .local/env.json', () => {

@@ -9,10 +9,10 @@ import {
   TemplateError,
   type PhysicalResources,
   type Template,
-} from '../../../local/template';
+} from '../src/template';
 
-const fixture = join(__dirname, 'fixtures', 'stack.yaml');
-const projectTemplate = join(__dirname, '..', '..', '..', 'template.yaml');
+const fixture = join(__dirname, 'templates', 'stack.yaml');
+const projectTemplate = join(__dirname, 'templates', 'helpdesk', 'template.yaml');
 
 /** What provision() would report for the fixture's emulated resources. */
 const physical: PhysicalResources = {
@@ -63,12 +63,12 @@ describe('loadTemplate', () => {
   });
 
   it('rejects a template without Resources', () => {
-    expect(() => loadTemplate(join(__dirname, 'fixtures', 'api.yaml'))).toThrow(/no Resources/);
+    expect(() => loadTemplate(join(__dirname, 'templates', 'api.yaml'))).toThrow(/no Resources/);
   });
 });
 
 describe('the template’s Rules', () => {
-  const rules = join(__dirname, 'fixtures', 'rules.yaml');
+  const rules = join(__dirname, 'templates', 'rules.yaml');
 
   it('hold for the defaults', () => {
     expect(loadTemplate(rules).parameters).toMatchObject({ Timeout: '10', Visibility: '60' });

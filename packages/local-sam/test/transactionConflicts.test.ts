@@ -1,4 +1,4 @@
-import { conflictAnswer, conflictsOf, itemId, writesOf } from '../../../local/transactionConflicts';
+import { conflictAnswer, conflictsOf, itemId, writesOf } from '../src/transactionConflicts';
 
 const keyNames = async (table: string) => (table === 'orders' ? ['orderId'] : ['id']);
 const stockUpdate = (productId: string) => ({ Update: { TableName: 'stock', Key: { productId: { S: productId } }, UpdateExpression: 'SET b = b - :one' } });

@@ -1,10 +1,10 @@
 import { join } from 'node:path';
-import type { ProvisionedStack } from '../../../local/provision';
-import { createResolver, loadTemplate } from '../../../local/template';
-import { generateApiKey, usagePlanOf, UsagePlanMeter } from '../../../local/usagePlan';
+import type { ProvisionedStack } from '../src/provision';
+import { createResolver, loadTemplate } from '../src/template';
+import { generateApiKey, usagePlanOf, UsagePlanMeter } from '../src/usagePlan';
 
 const stackWith = (parameters: Record<string, string>): ProvisionedStack => {
-  const template = loadTemplate(join(__dirname, '..', '..', '..', 'template.yaml'), parameters);
+  const template = loadTemplate(join(__dirname, 'templates', 'helpdesk', 'template.yaml'), parameters);
   return { template, resolve: createResolver(template, {}) } as ProvisionedStack;
 };
 

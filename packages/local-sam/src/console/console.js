@@ -1,9 +1,8 @@
 // The console page: draws the pipeline once (the server's `pipeline` event) and updates its
-// figures, the orders and the metrics from each `state` event. Plain DOM, no build step; every
+// figures, the app's panels and the metrics from each `state` event. Plain DOM, no build step; every
 // value from the stack is set as text, never as markup.
 
 const KIND_LABELS = { api: 'API Gateway', schedule: 'Schedule', function: 'Lambda function', topic: 'SNS topic', queue: 'SQS queue' };
-const STATUS_ORDER = ['PENDING', 'READY_TO_SHIP', 'SHIPPED', 'REJECTED'];
 const integer = new Intl.NumberFormat('en-US');
 const decimal = new Intl.NumberFormat('en-US', { maximumFractionDigits: 2 });
 
@@ -148,38 +147,59 @@ function showFigures(state) {
   }
 }
 
-const openOrders = new Set();
-let firstOrders = true;
+// What the reader opened or closed stays so; the first item of a panel starts open.
+const openItems = new Set();
+const seenPanels = new Set();
 
-function showOrders(orders) {
-  const unavailable = $('orders-unavailable');
-  unavailable.hidden = !orders.unavailable;
-  unavailable.textContent = orders.unavailable ? `Orders cannot be shown: ${orders.unavailable}.` : '';
-  if (orders.unavailable) return;
-  $('orders-total').textContent = `${integer.format(orders.total)} in the order table`;
-  const statuses = [...STATUS_ORDER, ...Object.keys(orders.byStatus).filter((status) => !STATUS_ORDER.includes(status))];
-  $('order-counts').replaceChildren(
-    ...statuses.map((status) => h('p', { class: `count status-${status}`, 'data-status-count': status }, h('span', { class: 'value' }, integer.format(orders.byStatus[status] ?? 0)), ` ${status}`)),
+/** The section of an app panel, made the first time the panel appears, before the metrics. */
+function panelSection(panel) {
+  const existing = document.querySelector(`[data-panel="${CSS.escape(panel.id)}"]`);
+  if (existing) return existing;
+  const section = h(
+    'section',
+    { 'data-panel': panel.id, 'aria-labelledby': `panel-${panel.id}-title` },
+    h('h2', { id: `panel-${panel.id}-title` }, panel.title, ' ', h('span', { class: 'hint', 'data-summary': '' })),
+    h('div', { class: 'counts', 'data-counts': '' }),
+    h('p', { class: 'empty', 'data-unavailable': '', hidden: true }),
+    h('ol', { class: 'items', 'data-items': '' }),
   );
-  // The newest order starts open; what the reader opened or closed stays so.
-  if (firstOrders && orders.latest[0]) openOrders.add(orders.latest[0].orderId);
-  firstOrders = firstOrders && orders.latest.length === 0;
-  $('orders').replaceChildren(
-    ...orders.latest.map((order) => {
+  $('metrics-section').before(section);
+  return section;
+}
+
+function showPanel(panel) {
+  const section = panelSection(panel);
+  const unavailable = section.querySelector('[data-unavailable]');
+  unavailable.hidden = !panel.unavailable;
+  unavailable.textContent = panel.unavailable ? `${panel.title} cannot be shown: ${panel.unavailable}.` : '';
+  if (panel.unavailable) return;
+  section.querySelector('[data-summary]').textContent = panel.summary ?? '';
+  const tone = (item) => (item.tone ? ` tone-${item.tone}` : '');
+  section
+    .querySelector('[data-counts]')
+    .replaceChildren(...(panel.counts ?? []).map((count) => h('p', { class: `count${tone(count)}`, 'data-count': count.label }, h('span', { class: 'value' }, integer.format(count.value)), ` ${count.label}`)));
+  const items = panel.items ?? [];
+  const key = (item) => `${panel.id}/${item.id}`;
+  if (!seenPanels.has(panel.id) && items[0]) {
+    openItems.add(key(items[0]));
+    seenPanels.add(panel.id);
+  }
+  section.querySelector('[data-items]').replaceChildren(
+    ...items.map((item) => {
       const details = h(
         'details',
-        { open: openOrders.has(order.orderId) },
+        { open: openItems.has(key(item)) },
         h(
           'summary',
           {},
-          h('code', { class: 'order-id' }, order.orderId),
-          h('span', { class: `status status-${order.status}`, 'data-order-status': '' }, order.status),
-          h('span', { class: 'order-facts' }, `${order.customerId} · ${order.totalAmount} · ${order.items.map((item) => `${item.qty}× ${item.productId}`).join(', ')} · ${new Date(order.createdAt).toLocaleTimeString()}`),
+          h('code', { class: 'item-id' }, item.id),
+          item.status ? h('span', { class: `status${tone(item)}`, 'data-item-status': '' }, item.status) : '',
+          h('span', { class: 'item-facts' }, item.facts ?? ''),
         ),
-        h('ol', { class: 'logs' }, order.logs.map((line) => h('li', {}, line))),
+        h('ol', { class: 'logs' }, (item.lines ?? []).map((line) => h('li', {}, line))),
       );
-      details.addEventListener('toggle', () => (details.open ? openOrders.add(order.orderId) : openOrders.delete(order.orderId)));
-      return h('li', { 'data-order': order.orderId, 'data-status': order.status }, details);
+      details.addEventListener('toggle', () => (details.open ? openItems.add(key(item)) : openItems.delete(key(item))));
+      return h('li', { 'data-item': item.id, ...(item.status ? { 'data-status': item.status } : {}) }, details);
     }),
   );
 }
@@ -210,7 +230,7 @@ function showMetrics(metrics) {
 
 function showState(state) {
   showFigures(state);
-  showOrders(state.orders);
+  for (const panel of state.panels) showPanel(panel);
   showMetrics(state.metrics);
   const problems = $('problems');
   problems.hidden = state.problems.length === 0;

@@ -1,9 +1,9 @@
 // The live console at /console, served on the API's port (apiServer.ts hands it every request
 // below /console). The page shows the pipeline of template.yaml with each queue's depth, in-flight
-// and dead-letter counts, each function's invocations, errors and p99 duration, the orders by
-// status with the latest ones and their logs, and the metrics the functions log as EMF; the state
-// is pushed to it as server-sent events once a second. The emulators are read only while a page
-// is connected. A dead-letter queue can be redriven from it.
+// and dead-letter counts, each function's invocations, errors and p99 duration, the metrics the
+// functions log as EMF, and the app's own panels (panels.ts); the state is pushed to it as
+// server-sent events once a second. The emulators are read only while a page is connected. A
+// dead-letter queue can be redriven from it.
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { readFile } from 'node:fs/promises';
@@ -13,7 +13,7 @@ import { LOCAL_CREDENTIALS } from '../emulators';
 import type { ProvisionedQueue, ProvisionedStack } from '../provision';
 import type { MetricSeries } from './emf';
 import type { FunctionFigures, Observations } from './observations';
-import { orderOverview, type OrderOverview } from './orders';
+import { readPanels, type ConsolePanel, type PanelState } from './panels';
 import { redriveOf, type Pipeline } from './pipeline';
 import { queueDepths, redrive, type QueueDepth } from './queues';
 
@@ -29,6 +29,8 @@ export interface ConsoleOptions {
   messagingEndpoint: string;
   /** Where index.html, console.js and console.css are. */
   assetsDir: string;
+  /** The app's own panels, shown below the pipeline (panels.ts). */
+  panels?: ConsolePanel[];
   log: (line: string) => void;
 }
 
@@ -36,7 +38,7 @@ export interface ConsoleState {
   at: string;
   queues: Record<string, QueueDepth>;
   functions: Record<string, FunctionFigures>;
-  orders: OrderOverview | { unavailable: string };
+  panels: PanelState[];
   metrics: MetricSeries[];
   /** What could not be read this time, e.g. an emulator that stopped answering. */
   problems: string[];
@@ -48,8 +50,6 @@ export interface LocalConsole {
 }
 
 const REFRESH_MS = 1000;
-/** Reading the orders scans the table: on a large one, no more often than this many times its own duration. */
-const ORDER_READ_SPACING = 4;
 
 const ASSETS: Record<string, string> = {
   'index.html': 'text/html; charset=utf-8',
@@ -63,22 +63,14 @@ function sendJson(response: ServerResponse, statusCode: number, body: unknown): 
   response.end(payload);
 }
 
-/** The order table, as the template's OrderTableName output names it. */
-function orderTableOf(stack: ProvisionedStack): string | undefined {
-  const name = stack.outputs.OrderTableName;
-  return stack.tables.find((table) => table.name === name)?.name;
-}
-
 export function startConsole(options: ConsoleOptions): LocalConsole {
   const { stack, observations } = options;
   const clientConfig = { region: stack.template.region, credentials: LOCAL_CREDENTIALS };
   const sqs = new SQSClient({ ...clientConfig, endpoint: options.messagingEndpoint, useQueueUrlAsEndpoint: false });
   const db = new DynamoDBClient({ ...clientConfig, endpoint: options.dynamoEndpoint });
-  const orderTable = orderTableOf(stack);
+  const panels = readPanels(options.panels ?? [], { stack, dynamodb: db, sqs }, REFRESH_MS);
   const clients = new Set<ServerResponse>();
   let latest: ConsoleState | undefined;
-  let orders: ConsoleState['orders'] = orderTable ? { total: 0, byStatus: {}, latest: [], readMs: 0 } : { unavailable: 'the template has no OrderTableName output naming a table' };
-  let nextOrderRead = 0;
   let timer: NodeJS.Timeout | undefined;
   let refreshing: Promise<void> | undefined;
   let stopped = false;
@@ -90,19 +82,13 @@ export function startConsole(options: ConsoleOptions): LocalConsole {
 
   async function read(): Promise<ConsoleState> {
     const problems: string[] = [];
-    const ordersDue = orderTable !== undefined && Date.now() >= nextOrderRead;
-    const [queues, freshOrders] = await Promise.allSettled([queueDepths(sqs, stack.queues), ordersDue ? orderOverview(db, orderTable) : Promise.resolve(undefined)]);
-    if (queues.status === 'rejected') problems.push(`queues: ${(queues.reason as Error).message}`);
-    if (freshOrders.status === 'rejected') problems.push(`orders: ${(freshOrders.reason as Error).message}`);
-    else if (freshOrders.value) {
-      orders = freshOrders.value;
-      nextOrderRead = Date.now() + Math.max(REFRESH_MS, ORDER_READ_SPACING * freshOrders.value.readMs);
-    }
+    const [queues, panelStates] = await Promise.all([queueDepths(sqs, stack.queues).then((value) => ({ value }), (reason: Error) => ({ reason })), panels.read(problems)]);
+    if ('reason' in queues) problems.push(`queues: ${queues.reason.message}`);
     return {
       at: new Date().toISOString(),
-      queues: queues.status === 'fulfilled' ? queues.value : (latest?.queues ?? {}),
+      queues: 'value' in queues ? queues.value : (latest?.queues ?? {}),
       functions: observations.functions(),
-      orders,
+      panels: panelStates,
       metrics: observations.metrics.list(),
       problems,
     };

@@ -1,4 +1,4 @@
-import { EmfMetrics, emfData } from '../../../../local/console/emf';
+import { EmfMetrics, emfData } from '../../src/console/emf';
 
 /** A line as Powertools Metrics writes it at the end of an invocation (serializeMetrics). */
 function powertoolsLine(metrics: Record<string, number | number[]>, options: { dimensions?: Record<string, string>; units?: Record<string, string>; timestamp?: number; highResolution?: string[] } = {}) {

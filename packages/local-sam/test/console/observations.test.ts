@@ -1,5 +1,5 @@
-import { Observations } from '../../../../local/console/observations';
-import { RecentValues } from '../../../../local/console/sample';
+import { Observations } from '../../src/console/observations';
+import { RecentValues } from '../../src/console/sample';
 
 describe('RecentValues', () => {
   it('gives the nearest-rank percentile of the values kept', () => {

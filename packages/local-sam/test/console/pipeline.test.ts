@@ -1,7 +1,7 @@
-import { localApi } from '../../../../local/apiServer';
-import { pipelineOf, type Pipeline } from '../../../../local/console/pipeline';
-import { sqsEventSources } from '../../../../local/poller';
-import { scheduleSources } from '../../../../local/scheduler';
+import { localApi } from '../../src/apiServer';
+import { pipelineOf, type Pipeline } from '../../src/console/pipeline';
+import { sqsEventSources } from '../../src/poller';
+import { scheduleSources } from '../../src/scheduler';
 import { provisionedStack } from '../support/provisionedStack';
 
 let pipeline: Pipeline;

@@ -1,7 +1,7 @@
 import { DeleteMessageBatchCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
-import { queueDepths, redrive } from '../../../../local/console/queues';
-import type { ProvisionedQueue } from '../../../../local/provision';
+import { queueDepths, redrive } from '../../src/console/queues';
+import type { ProvisionedQueue } from '../../src/provision';
 
 const sqsMock = mockClient(SQSClient);
 const sqs = new SQSClient({ region: 'us-east-1' });

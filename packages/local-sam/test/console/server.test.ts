@@ -4,9 +4,9 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { Observations } from '../../../../local/console/observations';
-import { pipelineOf } from '../../../../local/console/pipeline';
-import { startConsole, type ConsoleState, type LocalConsole } from '../../../../local/console/server';
+import { Observations } from '../../src/console/observations';
+import { pipelineOf } from '../../src/console/pipeline';
+import { startConsole, type ConsoleState, type LocalConsole } from '../../src/console/server';
 import { EMULATORS, provisionedStack } from '../support/provisionedStack';
 
 const sqsMock = mockClient(SQSClient);
@@ -26,7 +26,7 @@ beforeAll(async () => {
     pipeline: pipelineOf({ stack, api: undefined, functions: definitions, eventSources: [], schedules: [] }),
     observations,
     ...EMULATORS,
-    assetsDir: join(__dirname, '..', '..', '..', '..', 'local', 'console'),
+    assetsDir: join(__dirname, '..', '..', 'src', 'console'),
     log: () => undefined,
   });
   server = createServer((request, response) => localConsole.serve(request, response));

@@ -5,9 +5,9 @@ import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { join } from 'node:path';
-import { functionDefinitions, type FunctionDefinition } from '../../../../local/functions';
-import { provision, type ProvisionedStack } from '../../../../local/provision';
-import { loadTemplate } from '../../../../local/template';
+import { functionDefinitions, type FunctionDefinition } from '../../src/functions';
+import { provision, type ProvisionedStack } from '../../src/provision';
+import { loadTemplate } from '../../src/template';
 
 export const EMULATORS = { dynamoEndpoint: 'http://127.0.0.1:4001', messagingEndpoint: 'http://127.0.0.1:4002' };
 
@@ -22,7 +22,7 @@ export async function provisionedStack(parameters: Record<string, string> = {}):
     sqs.on(GetQueueAttributesCommand).callsFake((input: { QueueUrl: string }) => ({ Attributes: { QueueArn: `arn:aws:sqs:us-east-1:000000000000:${input.QueueUrl.split('/').pop()}` } }));
     sns.on(CreateTopicCommand).callsFake((input: { Name: string }) => ({ TopicArn: `arn:aws:sns:us-east-1:000000000000:${input.Name}` }));
     sns.on(SubscribeCommand).callsFake((input: { Endpoint: string }) => ({ SubscriptionArn: `${input.Endpoint}:subscription` }));
-    const stack = await provision(loadTemplate(join(__dirname, '..', '..', '..', '..', 'template.yaml'), parameters), EMULATORS);
+    const stack = await provision(loadTemplate(join(__dirname, '..', 'templates', 'helpdesk', 'template.yaml'), parameters), EMULATORS);
     const built = stack.functions.map((fn) => ({ logicalId: fn.logicalId, codeDir: `/build/${fn.logicalId}`, handlerFile: `/build/${fn.logicalId}/index.js`, handlerExport: 'handler', sourcemap: false }));
     return { stack, definitions: functionDefinitions(stack, built, { AWS_ENDPOINT_URL_DYNAMODB: EMULATORS.dynamoEndpoint }) };
   } finally {

@@ -1,0 +1,63 @@
+// What an app adds to its local stack, in a file beside its template: local-sam.config.ts (or .mts,
+// .mjs, .js, .cjs), whose default export is a LocalSamApp. `local-sam start` bundles it with esbuild
+// (so it may be TypeScript and import the app's own modules) and loads it before the stack starts.
+//
+//   // local-sam.config.ts
+//   import { defineApp } from 'local-sam';
+//   import { contract } from './src/http/contract';
+//   export default defineApp({
+//     stackName: 'my-app',
+//     validator: (resource, method) => contract[`${method} ${resource}`],
+//     consolePanels: [notesPanel],
+//     seed: async ({ url }) => { await fetch(`${url}/notes`, { method: 'POST', body: '{"text":"hello"}' }); },
+//   });
+import { build, stop } from 'esbuild';
+import { existsSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ContractLookup } from './apiGateway';
+import type { ConsolePanel } from './console/panels';
+import type { LocalStackState } from './state';
+
+export interface LocalSamApp {
+  /** The stack name, which physical names derive from (`<stack>-<LogicalId>`); --stack-name overrides it. */
+  stackName?: string;
+  /**
+   * The request validator of the local gateway: for a route (as API Gateway names it, `/notes/{id}`)
+   * and a method (`GET`), the parameters and the body schema to check, or undefined to pass the
+   * request on unchecked. API Gateway validates what the API definition declares; locally the app
+   * says it here (apiGateway.ts, RequestContract).
+   */
+  validator?: ContractLookup;
+  /** Panels of its own in the console (console/panels.ts). */
+  consolePanels?: ConsolePanel[];
+  /** Demo data, put in once the stack is ready when started with --seed (e.g. through the API). */
+  seed?: (state: LocalStackState) => Promise<void>;
+}
+
+/** Types an app's configuration (it only returns it). */
+export const defineApp = (app: LocalSamApp): LocalSamApp => app;
+
+export const APP_CONFIG_FILES = ['local-sam.config.ts', 'local-sam.config.mts', 'local-sam.config.mjs', 'local-sam.config.js', 'local-sam.config.cjs'];
+
+/** The first of APP_CONFIG_FILES in dir, if any. */
+export function findAppConfig(dir: string): string | undefined {
+  return APP_CONFIG_FILES.map((file) => join(dir, file)).find((file) => existsSync(file));
+}
+
+/** Bundles the configuration to CommonJS (its packages stay external, resolved from the app) in outDir and loads it. */
+export async function loadAppConfig(file: string, outDir: string): Promise<LocalSamApp> {
+  const outfile = join(outDir, `local-sam.config.${process.pid}.cjs`);
+  try {
+    await build({ entryPoints: [file], outfile, bundle: true, platform: 'node', format: 'cjs', target: 'node22', packages: 'external', logLevel: 'silent' });
+  } catch (error) {
+    throw new Error(`${file} does not build: ${(error as Error).message}`, { cause: error });
+  } finally {
+    // esbuild's service would otherwise stay running beside the stack.
+    await stop();
+  }
+  const loaded = require(outfile) as { default?: LocalSamApp };
+  rmSync(outfile, { force: true });
+  const app = loaded.default ?? (loaded as LocalSamApp);
+  if (typeof app !== 'object' || app === null) throw new Error(`${file} must export a LocalSamApp object as its default export`);
+  return app;
+}
