@@ -1,6 +1,8 @@
-// The order table as the console shows it: how many orders are in each status and the latest
-// ones with their logs, read through the DynamoDB endpoint of the stack's emulator.
+// The console's Orders panel (local-sam's ConsolePanel): how many orders are in each status and
+// the latest ones with their logs, read from the order table through the DynamoDB emulator's own
+// endpoint. The table is the one the template's OrderTableName output names.
 import { BatchGetItemCommand, ScanCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { ConsolePanel, PanelTone, PanelView } from 'local-sam';
 
 export interface OrderLine {
   orderId: string;
@@ -69,3 +71,43 @@ export async function orderOverview(db: DynamoDBClient, tableName: string, lates
   }
   return { total, byStatus, latest: full, readMs: performance.now() - started };
 }
+
+/** The statuses in the order an order passes them, each with its colour. */
+const STATUSES: [string, PanelTone][] = [
+  ['PENDING', 'waiting'],
+  ['READY_TO_SHIP', 'progress'],
+  ['SHIPPED', 'good'],
+  ['REJECTED', 'bad'],
+];
+const toneOf = (status: string) => STATUSES.find(([known]) => known === status)?.[1];
+
+/** The overview as the console draws a panel: a count per status (the known ones first), the latest orders with their logs. */
+export function orderPanelView(overview: OrderOverview): PanelView {
+  const statuses = [...STATUSES.map(([status]) => status), ...Object.keys(overview.byStatus).filter((status) => !toneOf(status))];
+  const withTone = (status: string) => {
+    const tone = toneOf(status);
+    return tone ? { tone } : {};
+  };
+  return {
+    summary: `${new Intl.NumberFormat('en-US').format(overview.total)} in the order table`,
+    counts: statuses.map((status) => ({ label: status, value: overview.byStatus[status] ?? 0, ...withTone(status) })),
+    items: overview.latest.map((order) => ({
+      id: order.orderId,
+      status: order.status,
+      ...withTone(order.status),
+      facts: `${order.customerId} · ${order.totalAmount} · ${order.items.map((item) => `${item.qty}× ${item.productId}`).join(', ')} · ${new Date(order.createdAt).toLocaleTimeString()}`,
+      lines: order.logs,
+    })),
+  };
+}
+
+export const ordersPanel: ConsolePanel = {
+  id: 'orders',
+  title: 'Orders',
+  async read({ dynamodb, stack }) {
+    const name = stack.outputs.OrderTableName;
+    const table = stack.tables.find((candidate) => candidate.name === name)?.name;
+    if (!table) return { unavailable: 'the template has no OrderTableName output naming a table' };
+    return orderPanelView(await orderOverview(dynamodb, table));
+  },
+};

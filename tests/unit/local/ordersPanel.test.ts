@@ -1,6 +1,6 @@
 import { BatchGetItemCommand, DynamoDBClient, ScanCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { orderOverview } from '../../../../local/console/orders';
+import { orderOverview } from '../../../local/ordersPanel';
 
 const dynamoMock = mockClient(DynamoDBClient);
 const db = new DynamoDBClient({ region: 'us-east-1' });
