@@ -20,7 +20,6 @@ import {
   type IncomingRequest,
 } from '../src/apiGateway';
 import { createResolver, loadTemplate } from '../src/template';
-import { operationContract } from '../../../src/http/contract';
 
 const template = loadTemplate(join(__dirname, 'templates', 'helpdesk', 'template.yaml'));
 const api = Object.values(template.resources).find((resource) => resource.type === 'AWS::Serverless::Api');
@@ -30,7 +29,7 @@ const arnOf = (logicalId: string) => createResolver(template, {})({ 'Fn::GetAtt'
 
 const request = (overrides: Partial<IncomingRequest> = {}): IncomingRequest => ({
   method: 'GET',
-  url: '/order/abc/status',
+  url: '/ticket/abc/status',
   rawHeaders: ['Host', '127.0.0.1:3000', 'User-Agent', 'jest', 'Accept', 'a', 'accept', 'b'],
   body: Buffer.alloc(0),
   sourceIp: '127.0.0.1',
@@ -51,15 +50,15 @@ describe('routes from the API definition (swagger.yaml through the template)', (
   it('has a route for every path, each invoking the function its integration names', () => {
     const byResource = Object.fromEntries(routes.map((route) => [route.resource, route]));
     expect(Object.keys(byResource).sort()).toEqual(Object.keys(definition.paths as object).sort());
-    expect(byResource['/order']?.methods.POST?.functionArn).toBe(arnOf('OrderApiFunction'));
-    expect(byResource['/account/{customerId}']?.methods.GET?.functionArn).toBe(arnOf('AccountUpdateFunction'));
-    expect(byResource['/stock']?.anyMethod?.functionArn).toBe(arnOf('StockUpdateFunction'));
+    expect(byResource['/ticket']?.methods.POST?.functionArn).toBe(arnOf('TicketApiFunction'));
+    expect(byResource['/team/{requesterId}']?.methods.GET?.functionArn).toBe(arnOf('TeamUpdateFunction'));
+    expect(byResource['/seat']?.anyMethod?.functionArn).toBe(arnOf('SeatUpdateFunction'));
   });
 
   it('matches a path to its resource and decodes its parameters', () => {
-    const match = matchRoute(routes, '/order/a%20b/status');
-    expect(match?.route.resource).toBe('/order/{orderId}/status');
-    expect(match?.pathParameters).toEqual({ orderId: 'a b' });
+    const match = matchRoute(routes, '/ticket/a%20b/status');
+    expect(match?.route.resource).toBe('/ticket/{ticketId}/status');
+    expect(match?.pathParameters).toEqual({ ticketId: 'a b' });
   });
 
   it('prefers a literal segment over a parameter', () => {
@@ -71,13 +70,13 @@ describe('routes from the API definition (swagger.yaml through the template)', (
 
   it('matches no route for an unknown path or an empty parameter', () => {
     expect(matchRoute(routes, '/nowhere')).toBeUndefined();
-    expect(matchRoute(routes, '/order//status')).toBeUndefined();
+    expect(matchRoute(routes, '/ticket//status')).toBeUndefined();
   });
 
   it('matches a path with or without the stage in front, keeping the path as called', () => {
-    expect(matchStagedRoute(routes, 'dev', '/dev/order/abc/status')).toMatchObject({ path: '/order/abc/status', calledPath: '/dev/order/abc/status', pathParameters: { orderId: 'abc' } });
-    expect(matchStagedRoute(routes, 'dev', '/order/abc/status')).toMatchObject({ path: '/order/abc/status', calledPath: '/order/abc/status' });
-    expect(matchStagedRoute(routes, 'dev', '/prod/order')).toBeUndefined();
+    expect(matchStagedRoute(routes, 'dev', '/dev/ticket/abc/status')).toMatchObject({ path: '/ticket/abc/status', calledPath: '/dev/ticket/abc/status', pathParameters: { ticketId: 'abc' } });
+    expect(matchStagedRoute(routes, 'dev', '/ticket/abc/status')).toMatchObject({ path: '/ticket/abc/status', calledPath: '/ticket/abc/status' });
+    expect(matchStagedRoute(routes, 'dev', '/prod/ticket')).toBeUndefined();
   });
 
   it('requires the API key where an operation’s security names an apiKey scheme, as API Gateway imports it', () => {
@@ -92,12 +91,12 @@ describe('routes from the API definition (swagger.yaml through the template)', (
 
 describe('toProxyEvent', () => {
   it('builds a REST proxy event (payload 1.0) with API Gateway’s request context', () => {
-    const event = eventFor('GET', '/dev/order/abc/status?x=1&x=2&y=3', undefined, ['Host', '127.0.0.1:3000', 'User-Agent', 'jest', 'Accept', 'a', 'accept', 'b']);
+    const event = eventFor('GET', '/dev/ticket/abc/status?x=1&x=2&y=3', undefined, ['Host', '127.0.0.1:3000', 'User-Agent', 'jest', 'Accept', 'a', 'accept', 'b']);
     expect(event).toMatchObject({
-      resource: '/order/{orderId}/status',
-      path: '/order/abc/status',
+      resource: '/ticket/{ticketId}/status',
+      path: '/ticket/abc/status',
       httpMethod: 'GET',
-      pathParameters: { orderId: 'abc' },
+      pathParameters: { ticketId: 'abc' },
       queryStringParameters: { x: '2', y: '3' },
       multiValueQueryStringParameters: { x: ['1', '2'], y: ['3'] },
       body: null,
@@ -109,9 +108,9 @@ describe('toProxyEvent', () => {
     expect(event.requestContext).toMatchObject({
       requestId: 'req-1',
       stage: 'dev',
-      resourcePath: '/order/{orderId}/status',
+      resourcePath: '/ticket/{ticketId}/status',
       httpMethod: 'GET',
-      path: '/dev/order/abc/status',
+      path: '/dev/ticket/abc/status',
       accountId: '000000000000',
       requestTime: '24/Nov/2025:02:50:01 +0000',
       identity: { sourceIp: '127.0.0.1', userAgent: 'jest' },
@@ -119,19 +118,19 @@ describe('toProxyEvent', () => {
   });
 
   it('gives a path called without the stage as requestContext.path, as a custom domain mapped at its root does', () => {
-    expect(eventFor('GET', '/order/abc/status')).toMatchObject({ path: '/order/abc/status', requestContext: { path: '/order/abc/status', stage: 'dev' } });
+    expect(eventFor('GET', '/ticket/abc/status')).toMatchObject({ path: '/ticket/abc/status', requestContext: { path: '/ticket/abc/status', stage: 'dev' } });
   });
 
   it('has null parameters where the request has none, and the body as text', () => {
-    const event = eventFor('POST', '/order', '{"a":1}', ['Content-Type', 'application/json']);
+    const event = eventFor('POST', '/ticket', '{"a":1}', ['Content-Type', 'application/json']);
     expect(event.pathParameters).toBeNull();
     expect(event.queryStringParameters).toBeNull();
     expect(event.body).toBe('{"a":1}');
   });
 
   it('base64-encodes the body of a binary media type', () => {
-    const match = matchRoute(routes, '/order');
-    const event = toProxyEvent(request({ method: 'POST', url: '/order', rawHeaders: ['Content-Type', 'image/png'], body: Buffer.from([1, 2]) }), match!, { ...context, binaryMediaTypes: ['image/*'] });
+    const match = matchRoute(routes, '/ticket');
+    const event = toProxyEvent(request({ method: 'POST', url: '/ticket', rawHeaders: ['Content-Type', 'image/png'], body: Buffer.from([1, 2]) }), match!, { ...context, binaryMediaTypes: ['image/*'] });
     expect(event).toMatchObject({ body: 'AQI=', isBase64Encoded: true });
   });
 });
@@ -210,8 +209,8 @@ describe('gatewayResponse: the definition’s own answers, rendered as API Gatew
   });
 
   it('maps method.request values into headers', () => {
-    const custom = { 'x-amazon-apigateway-gateway-responses': { DEFAULT_4XX: { responseParameters: { 'gatewayresponse.header.x-tenant': 'method.request.header.X-Tenant', 'gatewayresponse.header.x-id': 'method.request.path.orderId', 'gatewayresponse.header.x-q': 'method.request.querystring.q' } } } };
-    const answer = gatewayResponse(custom, GATEWAY_ERRORS.noRoute, gatewayRequest({ headers: { 'x-tenant': 't1' }, pathParameters: { orderId: 'o1' }, query: { q: 'v' } }));
+    const custom = { 'x-amazon-apigateway-gateway-responses': { DEFAULT_4XX: { responseParameters: { 'gatewayresponse.header.x-tenant': 'method.request.header.X-Tenant', 'gatewayresponse.header.x-id': 'method.request.path.ticketId', 'gatewayresponse.header.x-q': 'method.request.querystring.q' } } } };
+    const answer = gatewayResponse(custom, GATEWAY_ERRORS.noRoute, gatewayRequest({ headers: { 'x-tenant': 't1' }, pathParameters: { ticketId: 'o1' }, query: { q: 'v' } }));
     expect(answer.headers).toMatchObject({ 'x-tenant': 't1', 'x-id': 'o1', 'x-q': 'v' });
   });
 });
@@ -240,7 +239,7 @@ describe('every gateway response in swagger.yaml', () => {
     sourceIp: hostile,
     userAgent: hostile,
     headers: { 'x-tenant': hostile },
-    pathParameters: { orderId: hostile },
+    pathParameters: { ticketId: hostile },
     query: { q: hostile },
   });
   /** Each configured type, and each error the local gateway produces, with hostile strings in every $context value. */
@@ -279,25 +278,31 @@ describe('parameter validation', () => {
   it('validates parameters only, on every operation of the definition (bodies are the functions’)', () => {
     const validators = definition['x-amazon-apigateway-request-validators'] as Record<string, { validateRequestBody?: boolean }>;
     expect(Object.values(validators).every((validator) => validator.validateRequestBody === false)).toBe(true);
-    expect(validatesParameters(definition, operation('/order', 'post'))).toBe(true);
-    expect(validatesParameters(definition, operation('/order/{orderId}', 'get'))).toBe(true);
+    expect(validatesParameters(definition, operation('/ticket', 'post'))).toBe(true);
+    expect(validatesParameters(definition, operation('/ticket/{ticketId}', 'get'))).toBe(true);
   });
 
   it('refuses a request without a required parameter, or with a blank one', () => {
     const contract = { parameters: [{ name: 'X-Tenant', in: 'header', required: true }] };
-    expect(missingRequiredParameters(definition, operation('/order/{orderId}', 'get'), contract, eventFor('GET', '/order/abc'))).toEqual(missingParameters(['X-Tenant']));
-    expect(missingRequiredParameters(definition, operation('/order/{orderId}', 'get'), contract, eventFor('GET', '/order/abc', undefined, ['X-Tenant', ' ']))?.type).toBe('BAD_REQUEST_PARAMETERS');
-    expect(missingRequiredParameters(definition, operation('/order/{orderId}', 'get'), contract, eventFor('GET', '/order/abc', undefined, ['x-tenant', 't1']))).toBeUndefined();
+    expect(missingRequiredParameters(definition, operation('/ticket/{ticketId}', 'get'), contract, eventFor('GET', '/ticket/abc'))).toEqual(missingParameters(['X-Tenant']));
+    expect(missingRequiredParameters(definition, operation('/ticket/{ticketId}', 'get'), contract, eventFor('GET', '/ticket/abc', undefined, ['X-Tenant', ' ']))?.type).toBe('BAD_REQUEST_PARAMETERS');
+    expect(missingRequiredParameters(definition, operation('/ticket/{ticketId}', 'get'), contract, eventFor('GET', '/ticket/abc', undefined, ['x-tenant', 't1']))).toBeUndefined();
   });
 
   it('lets through what the contract makes optional (Idempotency-Key, If-Match) and leaves bodies alone', () => {
-    const event = eventFor('POST', '/order', '{"not":"an order"}', ['Content-Type', 'application/json']);
-    expect(missingRequiredParameters(definition, operation('/order', 'post'), operationContract('/order', 'POST'), event)).toBeUndefined();
+    const event = eventFor('POST', '/ticket', '{"not":"an ticket"}', ['Content-Type', 'application/json']);
+    const contract = {
+      parameters: [
+        { name: 'Idempotency-Key', in: 'header', required: false },
+        { name: 'If-Match', in: 'header', required: false },
+      ],
+    };
+    expect(missingRequiredParameters(definition, operation('/ticket', 'post'), contract, event)).toBeUndefined();
   });
 
   it('checks nothing for an operation whose validator does not validate parameters', () => {
     const unvalidated = { ...definition, 'x-amazon-apigateway-request-validator': undefined };
     const contract = { parameters: [{ name: 'X-Tenant', in: 'header', required: true }] };
-    expect(missingRequiredParameters(unvalidated, {}, contract, eventFor('GET', '/order/abc'))).toBeUndefined();
+    expect(missingRequiredParameters(unvalidated, {}, contract, eventFor('GET', '/ticket/abc'))).toBeUndefined();
   });
 });

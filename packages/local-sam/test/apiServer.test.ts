@@ -17,7 +17,7 @@ describe('the local API when its function cannot answer', () => {
   const stack = localStack();
   const api = localApi(stack);
   let failure: Error = new Error('unset');
-  const functions = { byArn: () => ({ definition: { logicalId: 'OrderApiFunction' }, invoke: () => Promise.reject(failure) }) } as unknown as FunctionRuntime;
+  const functions = { byArn: () => ({ definition: { logicalId: 'TicketApiFunction' }, invoke: () => Promise.reject(failure) }) } as unknown as FunctionRuntime;
   let server: RunningApi;
 
   beforeAll(async () => {
@@ -26,16 +26,16 @@ describe('the local API when its function cannot answer', () => {
   });
   afterAll(() => server.close());
 
-  const getOrder = async () => {
-    const response = await fetch(`${server.url}/order/o-1`);
+  const getTicket = async () => {
+    const response = await fetch(`${server.url}/ticket/o-1`);
     return { status: response.status, body: (await response.json()) as { message?: unknown } };
   };
 
   it('answers 502 when the function fails or times out, and 500 with the same body when Lambda throttles it', async () => {
     failure = new FunctionError({ errorType: 'Sandbox.Timedout', errorMessage: 'Task timed out after 10.00 seconds' });
-    const failed = await getOrder();
+    const failed = await getTicket();
     failure = new InvocationThrottled();
-    const throttled = await getOrder();
+    const throttled = await getTicket();
     expect([failed.status, throttled.status]).toEqual([502, 500]);
     expect(throttled.body).toEqual(failed.body);
     expect(typeof throttled.body.message).toBe('string');

@@ -12,7 +12,7 @@ type SdkError = Parameters<typeof isThrottlingError>[0];
 
 const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
 const QUEUE_URL = 'http://127.0.0.1:1/000000000000/work';
-const TOPIC_ARN = 'arn:aws:sns:us-east-1:000000000000:orders';
+const TOPIC_ARN = 'arn:aws:sns:us-east-1:000000000000:tickets';
 
 function readAll(request: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve) => {
@@ -87,7 +87,7 @@ async function through(rules: FaultRule[], maxAttempts = 1, options: AwsProxyOpt
   };
 }
 
-const getItem = new GetItemCommand({ TableName: 'stock', Key: { productId: { S: 'p1' } } });
+const getItem = new GetItemCommand({ TableName: 'seat', Key: { deskId: { S: 'p1' } } });
 const sendMessage = new SendMessageCommand({ QueueUrl: QUEUE_URL, MessageBody: 'hello' });
 const publish = new PublishCommand({ TopicArn: TOPIC_ARN, Message: 'hello' });
 
@@ -114,10 +114,10 @@ describe('which call a request is', () => {
 
   it('reads the tables a DynamoDB call names: its own, every one of a transaction’s items, every one of a batch', () => {
     const body = (request: object) => Buffer.from(JSON.stringify(request));
-    expect(tableNamesOf(body({ TableName: 'orders', Key: {} }))).toEqual(['orders']);
-    expect(tableNamesOf(body({ TransactItems: [{ Put: { TableName: 'orders' } }, { Update: { TableName: 'stock' } }, { ConditionCheck: { TableName: 'orders' } }] }))).toEqual(['orders', 'stock']);
-    expect(tableNamesOf(body({ RequestItems: { orders: { Keys: [] }, accounts: { Keys: [] } } }))).toEqual(['orders', 'accounts']);
-    expect(tableNamesOf(body({ Statement: 'SELECT * FROM orders' }))).toEqual([]);
+    expect(tableNamesOf(body({ TableName: 'tickets', Key: {} }))).toEqual(['tickets']);
+    expect(tableNamesOf(body({ TransactItems: [{ Put: { TableName: 'tickets' } }, { Update: { TableName: 'seat' } }, { ConditionCheck: { TableName: 'tickets' } }] }))).toEqual(['tickets', 'seat']);
+    expect(tableNamesOf(body({ RequestItems: { tickets: { Keys: [] }, teams: { Keys: [] } } }))).toEqual(['tickets', 'teams']);
+    expect(tableNamesOf(body({ Statement: 'SELECT * FROM tickets' }))).toEqual([]);
     expect(tableNamesOf(Buffer.from('not json'))).toEqual([]);
   });
 });
@@ -177,9 +177,9 @@ describe('the fault proxy in front of the emulators', () => {
   });
 
   it('faults only the calls to the table a rule names, by its logical id', async () => {
-    const { dynamo } = await through([{ operation: 'dynamodb:GetItem', table: 'StockTable', kind: 'throttle' }], 1, { tables: { stock: 'StockTable', orders: 'OrderTable' } });
+    const { dynamo } = await through([{ operation: 'dynamodb:GetItem', table: 'SeatTable', kind: 'throttle' }], 1, { tables: { seat: 'SeatTable', tickets: 'TicketTable' } });
     await expect(dynamo.send(getItem)).rejects.toBeInstanceOf(ProvisionedThroughputExceededException);
-    await expect(dynamo.send(new GetItemCommand({ TableName: 'orders', Key: { orderId: { S: 'o1' } } }))).resolves.toBeDefined();
+    await expect(dynamo.send(new GetItemCommand({ TableName: 'tickets', Key: { ticketId: { S: 'o1' } } }))).resolves.toBeDefined();
     expect(upstream.calls.map((call) => call.operation)).toEqual(['GetItem']);
   });
 
@@ -202,23 +202,23 @@ describe('the fault proxy in front of the emulators', () => {
 
   it('reports transaction conflicts with DynamoDB’s own errors and passes everything else through', async () => {
     const { proxy, injector } = await through([{ operation: 'dynamodb:*', kind: 'transaction-conflict' }]);
-    const stockUpdate = (productId: string) => ({ Update: { TableName: 'stock', Key: { productId: { S: productId } }, UpdateExpression: 'SET b = b - :one' } });
+    const seatUpdate = (deskId: string) => ({ Update: { TableName: 'seat', Key: { deskId: { S: deskId } }, UpdateExpression: 'SET b = b - :one' } });
     const send = (operation: string, body: object) =>
       fetch(proxy.endpoint, { method: 'POST', headers: { 'x-amz-target': `DynamoDB_20120810.${operation}`, 'Content-Type': 'application/x-amz-json-1.0' }, body: JSON.stringify(body) });
 
-    const first = send('TransactWriteItems', { TransactItems: [stockUpdate('p1'), stockUpdate('p2')] });
+    const first = send('TransactWriteItems', { TransactItems: [seatUpdate('p1'), seatUpdate('p2')] });
     while (upstream.count('TransactWriteItems') === 0) await new Promise((resolve) => setTimeout(resolve, 5));
 
-    const second = await send('TransactWriteItems', { TransactItems: [stockUpdate('p3'), stockUpdate('p2')] });
+    const second = await send('TransactWriteItems', { TransactItems: [seatUpdate('p3'), seatUpdate('p2')] });
     expect(second.status).toBe(400);
     expect(await second.json()).toMatchObject({ __type: 'com.amazonaws.dynamodb.v20120810#TransactionCanceledException', CancellationReasons: [{ Code: 'None' }, { Code: 'TransactionConflict' }] });
-    const update = await send('UpdateItem', { TableName: 'stock', Key: { productId: { S: 'p1' } } });
+    const update = await send('UpdateItem', { TableName: 'seat', Key: { deskId: { S: 'p1' } } });
     expect(await update.json()).toMatchObject({ __type: 'com.amazonaws.dynamodb.v20120810#TransactionConflictException' });
-    expect((await send('GetItem', { TableName: 'stock', Key: { productId: { S: 'p1' } } })).status).toBe(200);
+    expect((await send('GetItem', { TableName: 'seat', Key: { deskId: { S: 'p1' } } })).status).toBe(200);
 
     upstream.release();
     expect((await first).status).toBe(200);
-    expect((await send('UpdateItem', { TableName: 'stock', Key: { productId: { S: 'p1' } } })).status).toBe(200);
+    expect((await send('UpdateItem', { TableName: 'seat', Key: { deskId: { S: 'p1' } } })).status).toBe(200);
     expect(upstream.count('TransactWriteItems')).toBe(1);
     expect(injector.counts().rules[0]).toMatchObject({ seen: 5, injected: 2 });
   });
@@ -238,10 +238,10 @@ describe('throughProxy', () => {
     const emulators = { dynamoEndpoint: 'http://127.0.0.1:8000', messagingEndpoint: 'http://127.0.0.1:4566' };
     expect(
       throughProxy(
-        { AWS_ENDPOINT_URL_DYNAMODB: 'http://127.0.0.1:8000', AWS_ENDPOINT_URL_SQS: 'http://127.0.0.1:4566', QUEUE_URL: 'http://127.0.0.1:4566/000000000000/work', OTHER: 'http://127.0.0.1:45660/x', TABLE: 'orders' },
+        { AWS_ENDPOINT_URL_DYNAMODB: 'http://127.0.0.1:8000', AWS_ENDPOINT_URL_SQS: 'http://127.0.0.1:4566', QUEUE_URL: 'http://127.0.0.1:4566/000000000000/work', OTHER: 'http://127.0.0.1:45660/x', TABLE: 'tickets' },
         emulators,
         'http://127.0.0.1:9999',
       ),
-    ).toEqual({ AWS_ENDPOINT_URL_DYNAMODB: 'http://127.0.0.1:9999', AWS_ENDPOINT_URL_SQS: 'http://127.0.0.1:9999', QUEUE_URL: 'http://127.0.0.1:9999/000000000000/work', OTHER: 'http://127.0.0.1:45660/x', TABLE: 'orders' });
+    ).toEqual({ AWS_ENDPOINT_URL_DYNAMODB: 'http://127.0.0.1:9999', AWS_ENDPOINT_URL_SQS: 'http://127.0.0.1:9999', QUEUE_URL: 'http://127.0.0.1:9999/000000000000/work', OTHER: 'http://127.0.0.1:45660/x', TABLE: 'tickets' });
   });
 });

@@ -29,9 +29,9 @@ describe('the fault configuration', () => {
     { operation: 'sqs:ReceiveMessage', kind: 'slow', latencyMs: 800, fromCall: 3, times: 5 },
     { operation: 'dynamodb:TransactWriteItems', kind: 'transaction-conflict' },
     { operation: 'sqs:Send*', kind: 'drop', window: [30] },
-    { function: 'ShipOrderFunction', kind: 'reserved-concurrency', concurrency: 1 },
-    { function: 'StockCheckerFunction', kind: 'outage', window: [5, 35] },
-    { function: 'OrderApiFunction', kind: 'timeout', times: 1 },
+    { function: 'CloseTicketFunction', kind: 'reserved-concurrency', concurrency: 1 },
+    { function: 'SeatCheckerFunction', kind: 'outage', window: [5, 35] },
+    { function: 'TicketApiFunction', kind: 'timeout', times: 1 },
     { operation: 'dynamodb:UpdateItem', table: 'IdempotencyTable', kind: 'internal-error', times: 3 },
   ];
 
@@ -52,9 +52,9 @@ describe('the fault configuration', () => {
     const dir = mkdtempSync(join(tmpdir(), 'faults-'));
     try {
       writeFileSync(join(dir, 'faults.yaml'), 'seed: 3\nrules:\n  - { operation: sns:Publish, kind: internal-error, rate: 0.5 }\n');
-      writeFileSync(join(dir, 'faults.json'), JSON.stringify({ rules: [{ function: 'ShipOrderFunction', kind: 'outage' }] }));
+      writeFileSync(join(dir, 'faults.json'), JSON.stringify({ rules: [{ function: 'CloseTicketFunction', kind: 'outage' }] }));
       expect(readFaultSpec(join(dir, 'faults.yaml'))).toEqual({ seed: 3, rules: [{ operation: 'sns:Publish', kind: 'internal-error', rate: 0.5 }] });
-      expect(readFaultSpec(join(dir, 'faults.json'))).toEqual({ seed: 1, rules: [{ function: 'ShipOrderFunction', kind: 'outage' }] });
+      expect(readFaultSpec(join(dir, 'faults.json'))).toEqual({ seed: 1, rules: [{ function: 'CloseTicketFunction', kind: 'outage' }] });
       expect(() => readFaultSpec(join(dir, 'absent.yaml'))).toThrow(/no file .*absent\.yaml/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -65,7 +65,7 @@ describe('the fault configuration', () => {
     [{ operation: 'sqs:SendMesage', kind: 'throttle' }, /rule 1: sqs has no operation SendMesage \(did you mean sqs:SendMessage\?\)/],
     [{ operation: 'kinesis:PutRecord', kind: 'throttle' }, /service one of dynamodb, sqs, sns/],
     [{ operation: 'sns:Publish', kind: 'outage' }, /kind "outage" is not one of throttle, internal-error, slow, drop, transaction-conflict/],
-    [{ function: 'ShipOrderFunction', kind: 'throttle' }, /kind "throttle" is not one of reserved-concurrency, outage, timeout/],
+    [{ function: 'CloseTicketFunction', kind: 'throttle' }, /kind "throttle" is not one of reserved-concurrency, outage, timeout/],
     [{ operation: 'sns:Publish', kind: 'throttle', rate: 1.5 }, /rate must be a number from 0 to 1, got 1.5/],
     [{ operation: 'sns:Publish', kind: 'throttle', rate: -0.1 }, /rate must be a number from 0 to 1/],
     [{ operation: 'sns:Publish', kind: 'throttle', window: [10, 5] }, /window must be \[start, end\]/],
@@ -74,11 +74,11 @@ describe('the fault configuration', () => {
     [{ operation: 'sns:Publish', kind: 'slow' }, /slow needs latencyMs/],
     [{ operation: 'sns:Publish', kind: 'throttle', error: 'ProvisionedThroughputExceededException' }, /not a throttling error of sns \(one of ThrottledException, Throttling\)/],
     [{ operation: 'sqs:SendMessage', kind: 'transaction-conflict' }, /DynamoDB operations only/],
-    [{ operation: 'sns:Publish', function: 'ShipOrderFunction', kind: 'outage' }, /exactly one of "operation"/],
-    [{ function: 'ShipOrderFunction', kind: 'reserved-concurrency', concurrency: 1.5 }, /concurrency must be an integer >= 0/],
-    [{ operation: 'sqs:SendMessage', table: 'OrderTable', kind: 'throttle' }, /table applies to DynamoDB operations only/],
+    [{ operation: 'sns:Publish', function: 'CloseTicketFunction', kind: 'outage' }, /exactly one of "operation"/],
+    [{ function: 'CloseTicketFunction', kind: 'reserved-concurrency', concurrency: 1.5 }, /concurrency must be an integer >= 0/],
+    [{ operation: 'sqs:SendMessage', table: 'TicketTable', kind: 'throttle' }, /table applies to DynamoDB operations only/],
     [{ operation: 'dynamodb:PutItem', table: '', kind: 'throttle' }, /table must be a logical id/],
-    [{ function: 'ShipOrderFunction', table: 'OrderTable', kind: 'outage' }, /outage takes no table/],
+    [{ function: 'CloseTicketFunction', table: 'TicketTable', kind: 'outage' }, /outage takes no table/],
   ])('refuses %j with a clear error', (rule, message) => {
     expect(() => parseFaultConfig({ rules: [rule] })).toThrow(message);
   });
@@ -91,11 +91,11 @@ describe('the fault configuration', () => {
   });
 
   it('refuses a rule for a function or a table the template does not have', () => {
-    const rules = config({ function: 'ShipOrderFunction', kind: 'outage' }, { function: 'ShipOrders', kind: 'outage' });
-    expect(() => checkRuleTargets(rules, TEMPLATE)).toThrow(/rule 2: the template has no function ShipOrders \(it has .*ShipOrderFunction/);
-    const tableRules = config({ operation: 'dynamodb:*', table: 'OrderTable', kind: 'throttle' }, { operation: 'dynamodb:*', table: 'Idempotency', kind: 'throttle' });
+    const rules = config({ function: 'CloseTicketFunction', kind: 'outage' }, { function: 'CloseTickets', kind: 'outage' });
+    expect(() => checkRuleTargets(rules, TEMPLATE)).toThrow(/rule 2: the template has no function CloseTickets \(it has .*CloseTicketFunction/);
+    const tableRules = config({ operation: 'dynamodb:*', table: 'TicketTable', kind: 'throttle' }, { operation: 'dynamodb:*', table: 'Idempotency', kind: 'throttle' });
     expect(() => checkRuleTargets(tableRules, TEMPLATE)).toThrow(/rule 2: the template has no table Idempotency \(it has .*IdempotencyTable/);
-    expect(() => checkRuleTargets(config({ function: 'ShipOrderFunction', kind: 'outage' }, { operation: 'dynamodb:GetItem', table: 'StockTable', kind: 'slow', latencyMs: 5 }), TEMPLATE)).not.toThrow();
+    expect(() => checkRuleTargets(config({ function: 'CloseTicketFunction', kind: 'outage' }, { operation: 'dynamodb:GetItem', table: 'SeatTable', kind: 'slow', latencyMs: 5 }), TEMPLATE)).not.toThrow();
   });
 });
 
@@ -186,13 +186,13 @@ describe('the fault injector', () => {
   });
 
   it('matches a table rule only to the calls that touch that table, one of a transaction’s or a batch’s tables included', () => {
-    const { injector } = injectorFor({ operation: 'dynamodb:*', table: 'IdempotencyTable', kind: 'internal-error' }, { operation: 'dynamodb:GetItem', table: 'StockTable', kind: 'slow', latencyMs: 40 });
+    const { injector } = injectorFor({ operation: 'dynamodb:*', table: 'IdempotencyTable', kind: 'internal-error' }, { operation: 'dynamodb:GetItem', table: 'SeatTable', kind: 'slow', latencyMs: 40 });
     expect(injector.faultOf({ service: 'dynamodb', operation: 'UpdateItem', tables: ['IdempotencyTable'] })).toMatchObject({ kind: 'internal-error', code: 'InternalServerError' });
-    expect(injector.faultOf({ service: 'dynamodb', operation: 'UpdateItem', tables: ['OrderTable'] })).toBeUndefined();
-    expect(injector.faultOf({ service: 'dynamodb', operation: 'TransactWriteItems', tables: ['OrderTable', 'IdempotencyTable'] })).toBeDefined();
+    expect(injector.faultOf({ service: 'dynamodb', operation: 'UpdateItem', tables: ['TicketTable'] })).toBeUndefined();
+    expect(injector.faultOf({ service: 'dynamodb', operation: 'TransactWriteItems', tables: ['TicketTable', 'IdempotencyTable'] })).toBeDefined();
     expect(injector.faultOf({ service: 'dynamodb', operation: 'ExecuteStatement' })).toBeUndefined();
-    expect(injector.latencyOf({ service: 'dynamodb', operation: 'GetItem', tables: ['StockTable'] })).toBe(40);
-    expect(injector.latencyOf({ service: 'dynamodb', operation: 'GetItem', tables: ['AccountTable'] })).toBe(0);
+    expect(injector.latencyOf({ service: 'dynamodb', operation: 'GetItem', tables: ['SeatTable'] })).toBe(40);
+    expect(injector.latencyOf({ service: 'dynamodb', operation: 'GetItem', tables: ['TeamTable'] })).toBe(0);
     expect(injector.counts().rules.map(({ seen, injected }) => [seen, injected])).toEqual([
       [2, 2],
       [1, 1],
@@ -215,18 +215,18 @@ describe('the fault injector', () => {
   });
 
   it('throttles an invocation only beyond the function’s reserved concurrency', () => {
-    const { injector } = injectorFor({ function: 'ShipOrderFunction', kind: 'reserved-concurrency', concurrency: 2 });
-    expect(injector.invocationFault('ShipOrderFunction', 1)).toBeUndefined();
-    expect(injector.invocationFault('ShipOrderFunction', 2)).toBe('throttle');
-    expect(injector.invocationFault('StockCheckerFunction', 5)).toBeUndefined();
+    const { injector } = injectorFor({ function: 'CloseTicketFunction', kind: 'reserved-concurrency', concurrency: 2 });
+    expect(injector.invocationFault('CloseTicketFunction', 1)).toBeUndefined();
+    expect(injector.invocationFault('CloseTicketFunction', 2)).toBe('throttle');
+    expect(injector.invocationFault('SeatCheckerFunction', 5)).toBeUndefined();
     expect(injector.counts().rules[0]).toMatchObject({ seen: 2, injected: 1 });
   });
 
   it('fails every invocation inside an outage window, and lets a chosen one run past its timeout', () => {
-    const { injector, advance } = injectorFor({ function: 'StockCheckerFunction', kind: 'outage', window: [0, 30] }, { function: 'OrderApiFunction', kind: 'timeout', fromCall: 2, times: 1 });
-    expect(injector.invocationFault('StockCheckerFunction', 0)).toBe('outage');
-    expect(['OrderApiFunction', 'OrderApiFunction', 'OrderApiFunction'].map((id) => injector.invocationFault(id, 0))).toEqual([undefined, 'timeout', undefined]);
+    const { injector, advance } = injectorFor({ function: 'SeatCheckerFunction', kind: 'outage', window: [0, 30] }, { function: 'TicketApiFunction', kind: 'timeout', fromCall: 2, times: 1 });
+    expect(injector.invocationFault('SeatCheckerFunction', 0)).toBe('outage');
+    expect(['TicketApiFunction', 'TicketApiFunction', 'TicketApiFunction'].map((id) => injector.invocationFault(id, 0))).toEqual([undefined, 'timeout', undefined]);
     advance(30);
-    expect(injector.invocationFault('StockCheckerFunction', 0)).toBeUndefined();
+    expect(injector.invocationFault('SeatCheckerFunction', 0)).toBeUndefined();
   });
 });

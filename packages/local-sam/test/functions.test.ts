@@ -14,8 +14,8 @@ const template = loadTemplate(join(__dirname, 'templates', 'helpdesk', 'template
 function localStack(): ProvisionedStack {
   const physical: PhysicalResources = {};
   for (const resource of Object.values(template.resources)) physical[resource.logicalId] = placeholderResource(template, resource);
-  physical.OrderTable = { type: 'AWS::DynamoDB::Table', ref: 'local-orders', attributes: { Arn: 'arn:local:orders' } };
-  physical.OrderTopic = { type: 'AWS::SNS::Topic', ref: 'arn:local:topic', attributes: {} };
+  physical.TicketTable = { type: 'AWS::DynamoDB::Table', ref: 'local-tickets', attributes: { Arn: 'arn:local:tickets' } };
+  physical.TicketTopic = { type: 'AWS::SNS::Topic', ref: 'arn:local:topic', attributes: {} };
   const functions = Object.values(template.resources)
     .filter((resource) => resource.type === 'AWS::Serverless::Function')
     .map((resource) => ({ logicalId: resource.logicalId, name: physical[resource.logicalId]?.ref ?? '', arn: physical[resource.logicalId]?.attributes.Arn ?? '' }));
@@ -23,27 +23,27 @@ function localStack(): ProvisionedStack {
 }
 
 describe('functionDefinitions', () => {
-  const built = { logicalId: 'OrderApiFunction', codeDir: '/build/OrderApiFunction', handlerFile: '/build/OrderApiFunction/orderApi.js', handlerExport: 'handler' };
+  const built = { logicalId: 'TicketApiFunction', codeDir: '/build/TicketApiFunction', handlerFile: '/build/TicketApiFunction/ticketApi.js', handlerExport: 'handler' };
   const [definition] = functionDefinitions(localStack(), [built], { AWS_REGION: 'us-east-1', AWS_ENDPOINT_URL_DYNAMODB: 'http://127.0.0.1:1' });
 
   it('gives a function its template environment resolved to local names, the SDK endpoints and Lambda’s reserved variables', () => {
     expect(definition?.environment).toMatchObject({
-      ORDER_TABLE_NAME: 'local-orders',
-      ORDER_TOPIC_ARN: 'arn:local:topic',
+      TICKET_TABLE_NAME: 'local-tickets',
+      TICKET_TOPIC_ARN: 'arn:local:topic',
       AWS_REGION: 'us-east-1',
       AWS_ENDPOINT_URL_DYNAMODB: 'http://127.0.0.1:1',
       AWS_LAMBDA_FUNCTION_NAME: definition?.name,
       AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
-      LAMBDA_TASK_ROOT: '/build/OrderApiFunction',
-      _HANDLER: 'orderApi.handler',
+      LAMBDA_TASK_ROOT: '/build/TicketApiFunction',
+      _HANDLER: 'ticketApi.handler',
     });
   });
 
   it('tells the function the log group its LoggingConfig names, as Lambda does', () => {
     const stack = localStack();
-    stack.physical.OrderApiFunctionLogGroup = { type: 'AWS::Logs::LogGroup', ref: '/order-capture/orders-api', attributes: {} };
+    stack.physical.TicketApiFunctionLogGroup = { type: 'AWS::Logs::LogGroup', ref: '/helpdesk/tickets-api', attributes: {} };
     const [named] = functionDefinitions({ ...stack, resolve: createResolver(stack.template, stack.physical) }, [built], {});
-    expect(named?.environment.AWS_LAMBDA_LOG_GROUP_NAME).toBe('/order-capture/orders-api');
+    expect(named?.environment.AWS_LAMBDA_LOG_GROUP_NAME).toBe('/helpdesk/tickets-api');
   });
 
   it('takes Timeout and MemorySize from the template (Globals included)', () => {
@@ -54,10 +54,10 @@ describe('functionDefinitions', () => {
 
 describe('esbuildOptions', () => {
   it('follows the function’s Metadata.BuildProperties, as sam build does', () => {
-    const resource = template.resources.OrderApiFunction!;
+    const resource = template.resources.TicketApiFunction!;
     const options = esbuildOptions(template, resource, '/out');
     expect(options).toMatchObject({
-      entryPoints: ['src/handlers/orderApi.ts'],
+      entryPoints: ['src/handlers/ticketApi.ts'],
       bundle: true,
       platform: 'node',
       format: 'cjs',

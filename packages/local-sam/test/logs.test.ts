@@ -2,8 +2,8 @@ import { readableLine } from '../src/logs';
 
 describe('readableLine', () => {
   it('shows a Powertools record as level, message and its own keys', () => {
-    const line = JSON.stringify({ level: 'INFO', message: 'order placed', timestamp: 't', service: 's', cold_start: true, function_request_id: 'r', orderId: 'o-1', note: 'two words' });
-    expect(readableLine(line)).toBe('INFO order placed orderId=o-1 note="two words"');
+    const line = JSON.stringify({ level: 'INFO', message: 'ticket placed', timestamp: 't', service: 's', cold_start: true, function_request_id: 'r', ticketId: 'o-1', note: 'two words' });
+    expect(readableLine(line)).toBe('INFO ticket placed ticketId=o-1 note="two words"');
   });
 
   it('puts an error’s stack on the following lines', () => {
@@ -19,11 +19,11 @@ describe('readableLine', () => {
 
   it('shows an EMF metrics line as its metrics, grouped by dimension set', () => {
     const line = JSON.stringify({
-      _aws: { Timestamp: 1, CloudWatchMetrics: [{ Namespace: 'ns', Dimensions: [['service']], Metrics: [{ Name: 'OrdersPlaced', Unit: 'Count' }, { Name: 'TimeToFinalState', Unit: 'Milliseconds' }] }] },
-      service: 'order-api',
-      OrdersPlaced: 2,
+      _aws: { Timestamp: 1, CloudWatchMetrics: [{ Namespace: 'ns', Dimensions: [['service']], Metrics: [{ Name: 'TicketsPlaced', Unit: 'Count' }, { Name: 'TimeToFinalState', Unit: 'Milliseconds' }] }] },
+      service: 'ticket-api',
+      TicketsPlaced: 2,
       TimeToFinalState: [120, 80],
     });
-    expect(readableLine(line)).toBe('METRICS OrdersPlaced=2 TimeToFinalState=120,80 Milliseconds (service=order-api)');
+    expect(readableLine(line)).toBe('METRICS TicketsPlaced=2 TimeToFinalState=120,80 Milliseconds (service=ticket-api)');
   });
 });

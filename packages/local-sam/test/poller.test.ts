@@ -8,7 +8,7 @@ const queueArn = 'arn:aws:sqs:us-east-1:000000000000:work';
 const message = (id: string): Message => ({
   MessageId: id,
   ReceiptHandle: `handle-${id}`,
-  Body: `{"orderId":"${id}"}`,
+  Body: `{"ticketId":"${id}"}`,
   MD5OfBody: 'md5',
   Attributes: { ApproximateReceiveCount: '1', SentTimestamp: '1700000000000', SenderId: '000000000000', ApproximateFirstReceiveTimestamp: '1700000000001' },
 });
@@ -24,7 +24,7 @@ describe('toSqsRecord', () => {
     expect(record).toEqual({
       messageId: 'm1',
       receiptHandle: 'handle-m1',
-      body: '{"orderId":"m1"}',
+      body: '{"ticketId":"m1"}',
       attributes: { ApproximateReceiveCount: '1', SentTimestamp: '1700000000000', SenderId: '000000000000', ApproximateFirstReceiveTimestamp: '1700000000001' },
       messageAttributes: {
         kind: { stringValue: 'x', binaryValue: undefined, stringListValues: [], binaryListValues: [], dataType: 'String' },

@@ -38,18 +38,18 @@ describe('provision', () => {
 
   it('names resources <stack>-<LogicalId> and gives queue URLs on the emulator endpoint', async () => {
     const stack = await provision(template(), emulators);
-    const queue = stack.queues.find((candidate) => candidate.logicalId === 'OrderUpdateQueue');
-    expect(queue?.url).toBe('http://127.0.0.1:2/000000000000/order-capture-OrderUpdateQueue');
-    expect(stack.resolve({ Ref: 'OrderTable' })).toBe('order-capture-OrderTable');
+    const queue = stack.queues.find((candidate) => candidate.logicalId === 'TicketUpdateQueue');
+    expect(queue?.url).toBe('http://127.0.0.1:2/000000000000/helpdesk-TicketUpdateQueue');
+    expect(stack.resolve({ Ref: 'TicketTable' })).toBe('helpdesk-TicketTable');
   });
 
   it('creates a dead-letter queue before the queue whose redrive policy names its ARN', async () => {
     const stack = await provision(template(), emulators);
     const created = sqs.commandCalls(CreateQueueCommand).map((call) => call.args[0].input.QueueName);
-    expect(created.indexOf('order-capture-ShipOrderDeadLetterQueue')).toBeLessThan(created.indexOf('order-capture-ShipOrderQueue'));
-    const queue = stack.queues.find((candidate) => candidate.logicalId === 'ShipOrderQueue');
+    expect(created.indexOf('helpdesk-CloseTicketDeadLetterQueue')).toBeLessThan(created.indexOf('helpdesk-CloseTicketQueue'));
+    const queue = stack.queues.find((candidate) => candidate.logicalId === 'CloseTicketQueue');
     expect(JSON.parse(queue?.attributes.RedrivePolicy ?? '{}')).toEqual({
-      deadLetterTargetArn: 'arn:aws:sqs:us-east-1:000000000000:order-capture-ShipOrderDeadLetterQueue',
+      deadLetterTargetArn: 'arn:aws:sqs:us-east-1:000000000000:helpdesk-CloseTicketDeadLetterQueue',
       maxReceiveCount: 3,
     });
   });
@@ -57,9 +57,9 @@ describe('provision', () => {
   it('subscribes queues to the topic with raw message delivery', async () => {
     await provision(template(), emulators);
     expect(sns.commandCalls(SubscribeCommand).map((call) => call.args[0].input)).toContainEqual({
-      TopicArn: 'arn:aws:sns:us-east-1:000000000000:order-capture-OrderTopic',
+      TopicArn: 'arn:aws:sns:us-east-1:000000000000:helpdesk-TicketTopic',
       Protocol: 'sqs',
-      Endpoint: 'arn:aws:sqs:us-east-1:000000000000:order-capture-BalanceCheckerQueue',
+      Endpoint: 'arn:aws:sqs:us-east-1:000000000000:helpdesk-CapacityCheckerQueue',
       Attributes: { RawMessageDelivery: 'true' },
       ReturnSubscriptionArn: true,
     });
@@ -68,7 +68,7 @@ describe('provision', () => {
   it('turns on TTL where the template sets it', async () => {
     await provision(template(), emulators);
     expect(dynamo.commandCalls(UpdateTimeToLiveCommand).map((call) => call.args[0].input)).toEqual([
-      { TableName: 'order-capture-IdempotencyTable', TimeToLiveSpecification: { AttributeName: 'expiration', Enabled: true } },
+      { TableName: 'helpdesk-IdempotencyTable', TimeToLiveSpecification: { AttributeName: 'expiration', Enabled: true } },
     ]);
   });
 
@@ -76,12 +76,12 @@ describe('provision', () => {
     dynamo.on(CreateTableCommand).rejects(new ResourceInUseException({ message: 'exists', $metadata: {} }));
     dynamo.on(DescribeTableCommand).callsFake((input: { TableName: string }) => ({ Table: { TableArn: `arn:persisted:${input.TableName}` } }));
     const stack = await provision(template(), emulators);
-    expect(stack.tables.find((table) => table.logicalId === 'OrderTable')?.arn).toBe('arn:persisted:order-capture-OrderTable');
+    expect(stack.tables.find((table) => table.logicalId === 'TicketTable')?.arn).toBe('arn:persisted:helpdesk-TicketTable');
   });
 
   it('brings a persisted queue with other settings in line with the template', async () => {
     sqs.on(CreateQueueCommand).callsFake((input: { QueueName: string; Attributes?: Record<string, string> }) => {
-      if (input.QueueName === 'order-capture-OrderUpdateQueue' && input.Attributes && Object.keys(input.Attributes).length > 0) {
+      if (input.QueueName === 'helpdesk-TicketUpdateQueue' && input.Attributes && Object.keys(input.Attributes).length > 0) {
         throw new QueueNameExists({ message: 'different attributes', $metadata: {} });
       }
       return { QueueUrl: `http://127.0.0.1:2/000000000000/${input.QueueName}` };
@@ -89,7 +89,7 @@ describe('provision', () => {
     await provision(template(), emulators);
     const update = sqs.commandCalls(SetQueueAttributesCommand).map((call) => call.args[0].input);
     expect(update).toHaveLength(1);
-    expect(update[0]?.QueueUrl).toBe('http://127.0.0.1:2/000000000000/order-capture-OrderUpdateQueue');
+    expect(update[0]?.QueueUrl).toBe('http://127.0.0.1:2/000000000000/helpdesk-TicketUpdateQueue');
     expect(update[0]?.Attributes?.VisibilityTimeout).toBe('60');
   });
 
@@ -98,6 +98,6 @@ describe('provision', () => {
     const ignoredTypes = new Set(stack.ignored.map((resource) => resource.type));
     expect(ignoredTypes).toContain('AWS::Lambda::Permission');
     expect(ignoredTypes).not.toContain('AWS::Serverless::Function');
-    expect(stack.functions.map((fn) => fn.logicalId)).toContain('OrderApiFunction');
+    expect(stack.functions.map((fn) => fn.logicalId)).toContain('TicketApiFunction');
   });
 });

@@ -34,7 +34,7 @@ describe('the env-vars file for sam local invoke', () => {
   });
 
   it('resolves the variables to this stack’s tables, queues and topic', () => {
-    expect(file.OrderApiFunction).toMatchObject({ ORDER_TABLE_NAME: 'order-capture-OrderTable', ORDER_TOPIC_ARN: 'arn:aws:sns:us-east-1:000000000000:order-capture-OrderTopic' });
+    expect(file.TicketApiFunction).toMatchObject({ TICKET_TABLE_NAME: 'helpdesk-TicketTable', TICKET_TOPIC_ARN: 'arn:aws:sns:us-east-1:000000000000:helpdesk-TicketTopic' });
     for (const variables of Object.values(file)) for (const value of Object.values(variables)) expect(value).not.toMatch(/\[object Object\]|^$/);
   });
 
@@ -44,7 +44,7 @@ describe('the env-vars file for sam local invoke', () => {
       AWS_ENDPOINT_URL_SNS: 'http://host.docker.internal:4002',
       AWS_ENDPOINT_URL_SQS: 'http://host.docker.internal:4002',
     });
-    expect(file.OrderUpdateFunction?.SHIP_ORDER_QUEUE_URL).toBe('http://host.docker.internal:4002/000000000000/order-capture-ShipOrderQueue');
+    expect(file.TicketUpdateFunction?.CLOSE_TICKET_QUEUE_URL).toBe('http://host.docker.internal:4002/000000000000/helpdesk-CloseTicketQueue');
     expect(JSON.stringify(file)).not.toContain('127.0.0.1');
   });
 });

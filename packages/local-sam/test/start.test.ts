@@ -1,13 +1,22 @@
 import { join } from 'node:path';
 import { parseCli } from '../src/start';
 
-describe('npm start options', () => {
-  it('defaults to port 3000, and writes the env-vars file for sam local invoke to .local/env.json', () => {
-    expect(parseCli([], {})).toEqual({ port: 3000, parameters: {}, relaxedParameters: false, envVarsFile: join(__dirname, '..', '..', '..', '.local', 'env.json') });
+describe('local-sam start options', () => {
+  it('defaults to template.yaml in the current folder and port 3000, and writes the env-vars file for sam local invoke to .local/env.json beside the template', () => {
+    expect(parseCli([], {}, '/app')).toEqual({ templatePath: '/app/template.yaml', port: 3000, parameters: {}, relaxedParameters: false, envVarsFile: join('/app', '.local', 'env.json') });
+  });
+
+  it('takes --template (relative to the current folder), --stack-name and --seed', () => {
+    expect(parseCli(['--template', 'infra/sam.yaml', '--stack-name', 'demo', '--seed'], {}, '/app')).toMatchObject({
+      templatePath: '/app/infra/sam.yaml',
+      envVarsFile: '/app/infra/.local/env.json',
+      stackName: 'demo',
+      seed: true,
+    });
   });
 
   it('takes --env-vars-file and --emulator-host', () => {
-    expect(parseCli(['--env-vars-file', 'env.json', '--emulator-host', '172.17.0.1'], {})).toMatchObject({ envVarsFile: 'env.json', emulatorHost: '172.17.0.1' });
+    expect(parseCli(['--env-vars-file', 'env.json', '--emulator-host', '172.17.0.1'], {}, '/app')).toMatchObject({ envVarsFile: '/app/env.json', emulatorHost: '172.17.0.1' });
   });
 
   it('takes the port from PORT, and --port over PORT', () => {
@@ -42,8 +51,8 @@ describe('npm start options', () => {
   it('takes --faults inline or as a file, and --transaction-conflicts as the rule it stands for', () => {
     expect(parseCli(['--faults', 'seed=5; sns:PublishBatch throttle window=0-10'], {}).faults).toEqual({ seed: 5, rules: [{ operation: 'sns:PublishBatch', kind: 'throttle', window: [0, 10] }] });
     expect(parseCli(['--transaction-conflicts'], {}).faults).toEqual({ seed: 1, rules: [{ operation: 'dynamodb:*', kind: 'transaction-conflict' }] });
-    expect(parseCli(['--faults', 'ShipOrderFunction outage', '--transaction-conflicts'], {}).faults?.rules).toEqual([
-      { function: 'ShipOrderFunction', kind: 'outage' },
+    expect(parseCli(['--faults', 'CloseTicketFunction outage', '--transaction-conflicts'], {}).faults?.rules).toEqual([
+      { function: 'CloseTicketFunction', kind: 'outage' },
       { operation: 'dynamodb:*', kind: 'transaction-conflict' },
     ]);
     expect(parseCli([], {}).faults).toBeUndefined();

@@ -1,30 +1,30 @@
 import { conflictAnswer, conflictsOf, itemId, writesOf } from '../src/transactionConflicts';
 
-const keyNames = async (table: string) => (table === 'orders' ? ['orderId'] : ['id']);
-const stockUpdate = (productId: string) => ({ Update: { TableName: 'stock', Key: { productId: { S: productId } }, UpdateExpression: 'SET b = b - :one' } });
+const keyNames = async (table: string) => (table === 'tickets' ? ['ticketId'] : ['id']);
+const seatUpdate = (deskId: string) => ({ Update: { TableName: 'seat', Key: { deskId: { S: deskId } }, UpdateExpression: 'SET b = b - :one' } });
 
 describe('which items a DynamoDB request writes', () => {
-  it('lists every item of a transaction, by table and key, in request order', async () => {
+  it('lists every item of a transaction, by table and key, in request ticket', async () => {
     const write = await writesOf(
       'TransactWriteItems',
-      { TransactItems: [stockUpdate('p1'), { Put: { TableName: 'orders', Item: { orderId: { S: 'o1' }, status: { S: 'NEW' } } } }, { ConditionCheck: { TableName: 'stock', Key: { productId: { S: 'p2' } } } }] },
+      { TransactItems: [seatUpdate('p1'), { Put: { TableName: 'tickets', Item: { ticketId: { S: 'o1' }, status: { S: 'NEW' } } } }, { ConditionCheck: { TableName: 'seat', Key: { deskId: { S: 'p2' } } } }] },
       keyNames,
     );
     expect(write).toEqual({
       transaction: true,
-      items: [itemId('stock', { productId: { S: 'p1' } }), itemId('orders', { orderId: { S: 'o1' } }), itemId('stock', { productId: { S: 'p2' } })],
+      items: [itemId('seat', { deskId: { S: 'p1' } }), itemId('tickets', { ticketId: { S: 'o1' } }), itemId('seat', { deskId: { S: 'p2' } })],
     });
   });
 
-  it('names a key the same whatever the order of its attributes', () => {
+  it('names a key the same whatever the ticket of its attributes', () => {
     expect(itemId('t', { a: { S: '1' }, b: { N: '2' } })).toBe(itemId('t', { b: { N: '2' }, a: { S: '1' } }));
   });
 
   it('treats PutItem, UpdateItem and DeleteItem as single-item writes, and leaves reads alone', async () => {
-    expect(await writesOf('UpdateItem', { TableName: 'stock', Key: { productId: { S: 'p1' } } }, keyNames)).toEqual({ transaction: false, items: [itemId('stock', { productId: { S: 'p1' } })] });
-    expect(await writesOf('PutItem', { TableName: 'orders', Item: { orderId: { S: 'o1' }, x: { S: 'y' } } }, keyNames)).toEqual({ transaction: false, items: [itemId('orders', { orderId: { S: 'o1' } })] });
-    expect(await writesOf('GetItem', { TableName: 'stock', Key: { productId: { S: 'p1' } } }, keyNames)).toBeUndefined();
-    expect(await writesOf('Query', { TableName: 'stock' }, keyNames)).toBeUndefined();
+    expect(await writesOf('UpdateItem', { TableName: 'seat', Key: { deskId: { S: 'p1' } } }, keyNames)).toEqual({ transaction: false, items: [itemId('seat', { deskId: { S: 'p1' } })] });
+    expect(await writesOf('PutItem', { TableName: 'tickets', Item: { ticketId: { S: 'o1' }, x: { S: 'y' } } }, keyNames)).toEqual({ transaction: false, items: [itemId('tickets', { ticketId: { S: 'o1' } })] });
+    expect(await writesOf('GetItem', { TableName: 'seat', Key: { deskId: { S: 'p1' } } }, keyNames)).toBeUndefined();
+    expect(await writesOf('Query', { TableName: 'seat' }, keyNames)).toBeUndefined();
   });
 });
 

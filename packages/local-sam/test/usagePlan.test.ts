@@ -18,7 +18,7 @@ const admitMany = (meter: UsagePlanMeter, count: number) => Array.from({ length:
 
 describe('usagePlanOf', () => {
   it('reads the template’s usage plan for the API, its limits from the parameters', () => {
-    expect(usagePlanOf(stackWith({ ApiThrottleRateLimit: '5', ApiThrottleBurstLimit: '7', ApiQuotaPerDay: '900' }), 'OrderCaptureApi')).toEqual({
+    expect(usagePlanOf(stackWith({ ApiThrottleRateLimit: '5', ApiThrottleBurstLimit: '7', ApiQuotaPerDay: '900' }), 'HelpdeskApi')).toEqual({
       rateLimit: 5,
       burstLimit: 7,
       quota: { limit: 900, period: 'DAY' },

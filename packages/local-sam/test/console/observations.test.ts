@@ -25,12 +25,12 @@ describe('RecentValues', () => {
 describe('Observations', () => {
   it('counts each function’s invocations and errors, its last error type and the p99 of its durations', () => {
     const observations = new Observations();
-    for (let ms = 1; ms <= 100; ms += 1) observations.onInvocation({ functionLogicalId: 'ShipOrderFunction', durationMs: ms });
-    observations.onInvocation({ functionLogicalId: 'ShipOrderFunction', durationMs: 3000, errorType: 'Sandbox.Timedout' });
-    observations.onInvocation({ functionLogicalId: 'OrderApiFunction', errorType: 'Runtime.ExitError' });
+    for (let ms = 1; ms <= 100; ms += 1) observations.onInvocation({ functionLogicalId: 'CloseTicketFunction', durationMs: ms });
+    observations.onInvocation({ functionLogicalId: 'CloseTicketFunction', durationMs: 3000, errorType: 'Sandbox.Timedout' });
+    observations.onInvocation({ functionLogicalId: 'TicketApiFunction', errorType: 'Runtime.ExitError' });
     expect(observations.functions()).toEqual({
-      ShipOrderFunction: { invocations: 101, errors: 1, lastErrorType: 'Sandbox.Timedout', p99DurationMs: 100 },
-      OrderApiFunction: { invocations: 1, errors: 1, lastErrorType: 'Runtime.ExitError', p99DurationMs: undefined },
+      CloseTicketFunction: { invocations: 101, errors: 1, lastErrorType: 'Sandbox.Timedout', p99DurationMs: 100 },
+      TicketApiFunction: { invocations: 1, errors: 1, lastErrorType: 'Runtime.ExitError', p99DurationMs: undefined },
     });
   });
 
@@ -38,10 +38,10 @@ describe('Observations', () => {
     const observations = new Observations();
     const relayed: string[] = [];
     const sink = observations.sink((source, line, stream) => relayed.push(`${source}|${stream ?? ''}|${line}`));
-    const emf = JSON.stringify({ _aws: { Timestamp: 1, CloudWatchMetrics: [{ Namespace: 'N', Dimensions: [['service']], Metrics: [{ Name: 'OrdersShipped', Unit: 'Count' }] }] }, service: 'ship-order', OrdersShipped: 1 });
-    sink('ShipOrderFunction', emf, 'stdout');
-    sink('ShipOrderFunction', 'plain text', 'stderr');
-    expect(relayed).toEqual([`ShipOrderFunction|stdout|${emf}`, 'ShipOrderFunction|stderr|plain text']);
-    expect(observations.metrics.list()).toMatchObject([{ name: 'OrdersShipped', emittedBy: ['ShipOrderFunction'], samples: 1 }]);
+    const emf = JSON.stringify({ _aws: { Timestamp: 1, CloudWatchMetrics: [{ Namespace: 'N', Dimensions: [['service']], Metrics: [{ Name: 'TicketsClosed', Unit: 'Count' }] }] }, service: 'close-ticket', TicketsClosed: 1 });
+    sink('CloseTicketFunction', emf, 'stdout');
+    sink('CloseTicketFunction', 'plain text', 'stderr');
+    expect(relayed).toEqual([`CloseTicketFunction|stdout|${emf}`, 'CloseTicketFunction|stderr|plain text']);
+    expect(observations.metrics.list()).toMatchObject([{ name: 'TicketsClosed', emittedBy: ['CloseTicketFunction'], samples: 1 }]);
   });
 });

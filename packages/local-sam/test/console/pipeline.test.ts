@@ -22,34 +22,34 @@ describe('the console’s pipeline, derived from template.yaml', () => {
   });
 
   it('shows every queue with a redrive policy, each with its dead-letter queue inside it rather than as a queue of its own', () => {
-    expect(node('ShipOrderQueue')).toMatchObject({ kind: 'queue', deadLetterQueue: { id: 'ShipOrderDeadLetterQueue', maxReceiveCount: 3 } });
+    expect(node('CloseTicketQueue')).toMatchObject({ kind: 'queue', deadLetterQueue: { id: 'CloseTicketDeadLetterQueue', maxReceiveCount: 3 } });
     const queues = pipeline.nodes.filter((candidate) => candidate.kind === 'queue');
     expect(queues.every((queue) => queue.deadLetterQueue)).toBe(true);
-    expect(queues.map((queue) => queue.id)).not.toContain('ShipOrderDeadLetterQueue');
+    expect(queues.map((queue) => queue.id)).not.toContain('CloseTicketDeadLetterQueue');
   });
 
-  it('follows an order from the API through the topic and every queue to the shipper', () => {
+  it('follows an ticket from the API through the topic and every queue to the closer', () => {
     const flow = [
-      ['OrderCaptureApi', 'OrderApiFunction'],
-      ['OrderApiFunction', 'OrderTopic'],
-      ['OrderTopic', 'BalanceCheckerQueue'],
-      ['OrderTopic', 'StockCheckerQueue'],
-      ['BalanceCheckerQueue', 'BalanceCheckerFunction'],
-      ['StockCheckerQueue', 'StockCheckerFunction'],
-      ['BalanceCheckerFunction', 'OrderUpdateQueue'],
-      ['StockCheckerFunction', 'OrderUpdateQueue'],
-      ['OrderUpdateQueue', 'OrderUpdateFunction'],
-      ['OrderUpdateFunction', 'ShipOrderQueue'],
-      ['ShipOrderQueue', 'ShipOrderFunction'],
+      ['HelpdeskApi', 'TicketApiFunction'],
+      ['TicketApiFunction', 'TicketTopic'],
+      ['TicketTopic', 'CapacityCheckerQueue'],
+      ['TicketTopic', 'SeatCheckerQueue'],
+      ['CapacityCheckerQueue', 'CapacityCheckerFunction'],
+      ['SeatCheckerQueue', 'SeatCheckerFunction'],
+      ['CapacityCheckerFunction', 'TicketUpdateQueue'],
+      ['SeatCheckerFunction', 'TicketUpdateQueue'],
+      ['TicketUpdateQueue', 'TicketUpdateFunction'],
+      ['TicketUpdateFunction', 'CloseTicketQueue'],
+      ['CloseTicketQueue', 'CloseTicketFunction'],
     ];
     expect(pipeline.edges).toEqual(expect.arrayContaining(flow.map(([from, to]) => ({ from, to }))));
   });
 
-  it('starts the sweeper from its schedule, and the balance functions from their routes', () => {
-    expect(node('OrderSweeperFunctionEveryMinute')).toMatchObject({ kind: 'schedule', detail: ['rate(1 minute)'] });
-    expect(hasEdge('OrderSweeperFunctionEveryMinute', 'OrderSweeperFunction')).toBe(true);
-    expect(hasEdge('OrderSweeperFunction', 'ShipOrderQueue')).toBe(true);
-    expect(node('AccountUpdateFunction')?.detail).toEqual(expect.arrayContaining(['POST /account', 'GET /account/{customerId}']));
+  it('starts the sweeper from its schedule, and the capacity functions from their routes', () => {
+    expect(node('TicketSweeperFunctionEveryMinute')).toMatchObject({ kind: 'schedule', detail: ['rate(1 minute)'] });
+    expect(hasEdge('TicketSweeperFunctionEveryMinute', 'TicketSweeperFunction')).toBe(true);
+    expect(hasEdge('TicketSweeperFunction', 'CloseTicketQueue')).toBe(true);
+    expect(node('TeamUpdateFunction')?.detail).toEqual(expect.arrayContaining(['POST /team', 'GET /team/{requesterId}']));
   });
 
   it('leaves out the alarm topic, which nothing delivers to locally', () => {
@@ -59,7 +59,7 @@ describe('the console’s pipeline, derived from template.yaml', () => {
 
   it('draws every arrow from left to right, entry points first', () => {
     for (const edge of pipeline.edges) expect(node(edge.to)?.column).toBeGreaterThan(node(edge.from)?.column ?? Infinity);
-    expect(node('OrderCaptureApi')?.column).toBe(0);
+    expect(node('HelpdeskApi')?.column).toBe(0);
   });
 
   it('gives each node a place of its own', () => {

@@ -7,8 +7,8 @@ const sqsMock = mockClient(SQSClient);
 const sqs = new SQSClient({ region: 'us-east-1' });
 
 const queue = (logicalId: string): ProvisionedQueue => ({ logicalId, name: `stack-${logicalId}`, url: `http://127.0.0.1:1/000000000000/stack-${logicalId}`, arn: `arn:aws:sqs:us-east-1:000000000000:stack-${logicalId}`, attributes: {} });
-const deadLetters = queue('ShipOrderDeadLetterQueue');
-const source = queue('ShipOrderQueue');
+const deadLetters = queue('CloseTicketDeadLetterQueue');
+const source = queue('CloseTicketQueue');
 
 const message = (id: string, attributes?: Record<string, { DataType: string; StringValue: string }>) => ({ MessageId: id, ReceiptHandle: `receipt-${id}`, Body: `body-${id}`, ...(attributes ? { MessageAttributes: attributes } : {}) });
 
@@ -18,7 +18,7 @@ afterAll(() => sqs.destroy());
 describe('queueDepths', () => {
   it('gives each queue’s visible, in-flight and delayed messages by logical id', async () => {
     sqsMock.on(GetQueueAttributesCommand).resolves({ Attributes: { ApproximateNumberOfMessages: '3', ApproximateNumberOfMessagesNotVisible: '2', ApproximateNumberOfMessagesDelayed: '1' } });
-    await expect(queueDepths(sqs, [source])).resolves.toEqual({ ShipOrderQueue: { visible: 3, inFlight: 2, delayed: 1 } });
+    await expect(queueDepths(sqs, [source])).resolves.toEqual({ CloseTicketQueue: { visible: 3, inFlight: 2, delayed: 1 } });
   });
 
   it('fails when a queue cannot be read', async () => {
@@ -75,7 +75,7 @@ describe('redrive', () => {
     sqsMock.on(SendMessageBatchCommand).resolves({ Successful: [{ Id: '1', MessageId: 'new-b', MD5OfMessageBody: '' }], Failed: [{ Id: '0', Code: 'InvalidParameterValue', SenderFault: true, Message: 'too big' }] });
     sqsMock.on(DeleteMessageBatchCommand).resolves({});
 
-    await expect(redrive(sqs, deadLetters, source)).rejects.toThrow('ShipOrderQueue refused 1 of the messages (too big); 1 were moved, the rest stay in ShipOrderDeadLetterQueue');
+    await expect(redrive(sqs, deadLetters, source)).rejects.toThrow('CloseTicketQueue refused 1 of the messages (too big); 1 were moved, the rest stay in CloseTicketDeadLetterQueue');
     expect(sqsMock.commandCalls(DeleteMessageBatchCommand)[0]?.args[0].input.Entries).toEqual([{ Id: '0', ReceiptHandle: 'receipt-b' }]);
   });
 });

@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { Observations } from '../../src/console/observations';
 import { pipelineOf } from '../../src/console/pipeline';
+import type { ConsolePanel } from '../../src/console/panels';
 import { startConsole, type ConsoleState, type LocalConsole } from '../../src/console/server';
 import { EMULATORS, provisionedStack } from '../support/provisionedStack';
 
@@ -18,6 +19,18 @@ let localConsole: LocalConsole;
 let queueCount: number;
 const observations = new Observations();
 
+/** An app's panel: how many rows its table has. */
+const ticketsPanel: ConsolePanel = {
+  id: 'tickets',
+  title: 'Tickets',
+  async read({ dynamodb, stack }) {
+    const table = stack.tables.find((candidate) => candidate.logicalId === 'TicketTable');
+    if (!table) return { unavailable: 'no TicketTable' };
+    const { Count = 0 } = await dynamodb.send(new ScanCommand({ TableName: table.name, Select: 'COUNT' }));
+    return { summary: `${Count} in the table`, counts: [{ label: 'OPEN', value: Count, tone: 'waiting' }], items: [] };
+  },
+};
+
 beforeAll(async () => {
   const { stack, definitions } = await provisionedStack();
   queueCount = stack.queues.length;
@@ -27,6 +40,7 @@ beforeAll(async () => {
     observations,
     ...EMULATORS,
     assetsDir: join(__dirname, '..', '..', 'src', 'console'),
+    panels: [ticketsPanel],
     log: () => undefined,
   });
   server = createServer((request, response) => localConsole.serve(request, response));
@@ -116,19 +130,19 @@ describe('the console’s server side', () => {
     expect([missing.status, await missing.json()]).toEqual([404, { message: 'No /console/secrets.txt in the console.' }]);
     const wrongMethod = await fetch(`${base}/console/`, { method: 'DELETE' });
     expect(wrongMethod.status).toBe(405);
-    const getRedrive = await fetch(`${base}/console/redrive/ShipOrderDeadLetterQueue`);
+    const getRedrive = await fetch(`${base}/console/redrive/CloseTicketDeadLetterQueue`);
     expect(getRedrive.status).toBe(405);
   });
 
-  it('streams the pipeline, then the state with each queue’s depth and the orders read from the emulators', async () => {
+  it('streams the pipeline, then the state with each queue’s depth and the app’s panels read from the emulators', async () => {
     const stream = openEvents();
     await stream.until((events) => states(events) >= 1);
     stream.close();
-    expect(stream.received[0]).toMatchObject({ event: 'pipeline', data: { stackName: 'order-capture' } });
+    expect(stream.received[0]).toMatchObject({ event: 'pipeline', data: { stackName: 'helpdesk' } });
     const state = stream.received.find((event) => event.event === 'state')?.data as ConsoleState;
-    expect(state.queues.ShipOrderQueue).toEqual({ visible: 1, inFlight: 0, delayed: 0 });
-    expect(state.orders).toMatchObject({ total: 0, byStatus: {}, latest: [] });
-    expect(dynamoMock.commandCalls(ScanCommand)[0]?.args[0].input.TableName).toBe('order-capture-OrderTable');
+    expect(state.queues.CloseTicketQueue).toEqual({ visible: 1, inFlight: 0, delayed: 0 });
+    expect(state.panels).toEqual([{ id: 'tickets', title: 'Tickets', summary: '0 in the table', counts: [{ label: 'OPEN', value: 0, tone: 'waiting' }], items: [] }]);
+    expect(dynamoMock.commandCalls(ScanCommand)[0]?.args[0].input.TableName).toBe('helpdesk-TicketTable');
   });
 
   it('pushes the state again each second while a page is connected, and stops reading the emulators when none is', async () => {
@@ -157,13 +171,13 @@ describe('the console’s server side', () => {
   });
 
   it('refuses a redrive asked for by another site’s page, and moves nothing', async () => {
-    const response = await fetch(`${base}/console/redrive/ShipOrderDeadLetterQueue`, { method: 'POST', headers: { Origin: 'http://evil.example' } });
+    const response = await fetch(`${base}/console/redrive/CloseTicketDeadLetterQueue`, { method: 'POST', headers: { Origin: 'http://evil.example' } });
     expect(response.status).toBe(403);
     expect(sqsMock.commandCalls(ReceiveMessageCommand)).toHaveLength(0);
   });
 
   it('refuses to redrive a queue that is no dead-letter queue of the stack', async () => {
-    for (const queue of ['ShipOrderQueue', 'NoSuchQueue']) {
+    for (const queue of ['CloseTicketQueue', 'NoSuchQueue']) {
       const response = await fetch(`${base}/console/redrive/${queue}`, { method: 'POST' });
       expect([queue, response.status, await response.json()]).toEqual([queue, 404, { message: `${queue} is not a dead-letter queue of this stack.` }]);
     }
@@ -174,8 +188,8 @@ describe('the console’s server side', () => {
     sqsMock.on(ReceiveMessageCommand).resolvesOnce({ Messages: [{ MessageId: 'm', ReceiptHandle: 'r', Body: 'poison' }] });
     sqsMock.on(SendMessageBatchCommand).resolves({ Successful: [{ Id: '0', MessageId: 'new', MD5OfMessageBody: '' }] });
     sqsMock.on(DeleteMessageBatchCommand).resolves({});
-    const response = await fetch(`${base}/console/redrive/ShipOrderDeadLetterQueue`, { method: 'POST', headers: { Origin: base } });
-    expect([response.status, await response.json()]).toEqual([200, { moved: 1, from: 'ShipOrderDeadLetterQueue', to: 'ShipOrderQueue' }]);
-    expect(sqsMock.commandCalls(SendMessageBatchCommand)[0]?.args[0].input.QueueUrl).toBe(`${EMULATORS.messagingEndpoint}/000000000000/order-capture-ShipOrderQueue`);
+    const response = await fetch(`${base}/console/redrive/CloseTicketDeadLetterQueue`, { method: 'POST', headers: { Origin: base } });
+    expect([response.status, await response.json()]).toEqual([200, { moved: 1, from: 'CloseTicketDeadLetterQueue', to: 'CloseTicketQueue' }]);
+    expect(sqsMock.commandCalls(SendMessageBatchCommand)[0]?.args[0].input.QueueUrl).toBe(`${EMULATORS.messagingEndpoint}/000000000000/helpdesk-CloseTicketQueue`);
   });
 });
