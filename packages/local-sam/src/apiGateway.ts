@@ -17,7 +17,7 @@ export interface RouteOperation {
 }
 
 export interface ApiRoute {
-  /** The path as API Gateway names the resource: `/order/{orderId}/status`. */
+  /** The path as API Gateway names the resource: `/notes/{noteId}/history`. */
   resource: string;
   pattern: RegExp;
   parameterNames: string[];
@@ -91,8 +91,8 @@ export interface RouteMatch {
 }
 
 /**
- * The route of a path as the client called it, with or without the stage in front: `/dev/order`
- * as on the execute-api URL, or `/order` as behind a custom domain mapped to the stage at its root
+ * The route of a path as the client called it, with or without the stage in front: `/dev/notes`
+ * as on the execute-api URL, or `/notes` as behind a custom domain mapped to the stage at its root
  * (there, too, `requestContext.path` is what the client called).
  */
 export function matchStagedRoute(routes: ApiRoute[], stage: string, calledPath: string): RouteMatch | undefined {
@@ -122,7 +122,7 @@ export function matchRoute(routes: ApiRoute[], path: string): RouteMatch | undef
 
 export interface IncomingRequest {
   method: string;
-  /** Path and query as received: `/order/1/status?x=1`. */
+  /** Path and query as received: `/notes/1/history?x=1`. */
   url: string;
   /** Node's rawHeaders: name, value, name, value ... with the client's casing. */
   rawHeaders: string[];

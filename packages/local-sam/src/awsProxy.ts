@@ -3,7 +3,7 @@
 // reads each call's service and operation from its wire protocol, asks the injector, and then
 // holds the call (slow), answers for the service (throttle, internal-error, transaction-conflict),
 // forwards it and cuts the caller's connection before the answer (drop), or just forwards it.
-// Provisioning, `npm run seed`, the tests and the console keep talking to the emulators directly.
+// Provisioning, an app's seed, the tests and the console keep talking to the emulators directly.
 //
 //   GET /_faults  the injector's counts (FaultCounts, JSON), while the stack runs
 import { randomUUID } from 'node:crypto';

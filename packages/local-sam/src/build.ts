@@ -10,7 +10,7 @@ export interface BuiltFunction {
   logicalId: string;
   /** Folder with the bundle, as Lambda's task root. */
   codeDir: string;
-  /** `orderApi.handler` -> <codeDir>/orderApi.js */
+  /** `notesApi.handler` -> <codeDir>/notesApi.js */
   handlerFile: string;
   handlerExport: string;
 }

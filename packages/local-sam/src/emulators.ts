@@ -1,5 +1,5 @@
 // Starts the AWS-protocol emulators: DynamoDB Local (AWS's own, on Java) and fauxqs (SNS + SQS).
-// Used by `npm start` and by the tests; both stop with the returned handle.
+// Used by `local-sam start` and by the tests; both stop with the returned handle.
 //
 // fauxqs listens on loopback only (127.0.0.1 unless messagingHost says otherwise). DynamoDB Local
 // has no option to choose its address and listens on every interface; it runs with its telemetry

@@ -1,4 +1,4 @@
-// Faults on demand (`npm start -- --faults SPEC`): what AWS does to a running system, injected
+// Faults on demand (`local-sam start --faults SPEC`): what AWS does to a running system, injected
 // deterministically into the local stack by one injector with one configuration. Rules name either
 // an AWS API operation (`sns:PublishBatch`, `dynamodb:*`), whose calls from the functions and the
 // SQS pollers pass through awsProxy.ts, or a function by logical id, whose invocations the function
@@ -8,12 +8,12 @@
 //   rules:
 //     - { operation: sns:PublishBatch, kind: throttle, window: [0, 10] }
 //     - { operation: 'dynamodb:*', kind: throttle, error: ThrottlingException, rate: 0.1 }
-//     - { function: ShipOrderFunction, kind: reserved-concurrency, concurrency: 1 }
+//     - { function: WorkerFunction, kind: reserved-concurrency, concurrency: 1 }
 //     - { operation: dynamodb:UpdateItem, table: IdempotencyTable, kind: internal-error, times: 3 }
 //
 // or the same inline, one rule per `;`, each written as the startup summary shows it:
 //
-//   seed=7; sns:PublishBatch throttle window=0-10; ShipOrderFunction reserved-concurrency concurrency=1
+//   seed=7; sns:PublishBatch throttle window=0-10; WorkerFunction reserved-concurrency concurrency=1
 //
 // A DynamoDB rule may name a table (a logical id of the template): it then matches only the calls
 // that touch that table (any of a transaction's or a batch's tables).

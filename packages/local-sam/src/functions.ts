@@ -19,10 +19,11 @@ const INIT_TIMEOUT_MS = 60_000;
  * thread runs, as `nice -n` counts. On AWS the functions never take CPU from DynamoDB, SQS or SNS;
  * here they share the machine's cores, and DynamoDB Local applies write transactions one at a
  * time, so one of its threads preempted while applying one holds up every transaction behind it:
- * at 50 orders/s on two cores the shipping transaction's p50 went from 6 ms (at 25/s) to 300 ms,
- * and at 100/s orders piled up behind the shipper. With the functions 10 levels lower the
- * emulators answer as separate services would (npm run bench, two runs back to back: 100/s gave
- * 61.6 final/s instead of 40.9, at the same CPU per order). Idle cores make it moot.
+ * at 50 requests/s on two cores, in a benchmark app whose pipeline ends in a write transaction,
+ * that transaction's p50 went from 6 ms (at 25/s) to 300 ms, and at 100/s requests piled up behind
+ * it. With the functions 10 levels lower the emulators answer as separate services would (two runs
+ * back to back: 100/s completed 61.6/s instead of 40.9, at the same CPU per request). Idle cores
+ * make it moot.
  */
 const ENVIRONMENT_NICE_INCREMENT = 10;
 
@@ -204,7 +205,7 @@ class Environment {
       // Lambda's MemorySize as the heap limit: a function that outgrows it dies, as it would there.
       // The young generation diverges: Lambda gives each environment a process of its own (and a
       // 512 MB function semi-spaces of 25 MB), here they all share one, and at V8's default size
-      // their young generations took npm start past 1 GB at 100 orders/s (npm run bench).
+      // their young generations took the stack past 1 GB at 100 requests/s in a benchmark.
       resourceLimits: { maxOldGenerationSizeMb: Math.max(definition.memorySize, 64), maxYoungGenerationSizeMb: YOUNG_GENERATION_MB },
     });
     for (const stream of ['stdout', 'stderr'] as const) {

@@ -1,9 +1,9 @@
 // The Lambda Invoke API on a port of its own, as `sam local start-lambda` serves it: any function
-// of the stack can be invoked once, by hand or from a test, e.g. the scheduled OrderSweeperFunction
+// of the stack can be invoked once, by hand or from a test, e.g. a scheduled CleanupFunction
 // without waiting for its next minute:
 //
-//   curl -X POST http://127.0.0.1:3001/2015-03-31/functions/OrderSweeperFunction/invocations -d '{}'
-//   aws lambda invoke --endpoint-url http://127.0.0.1:3001 --function-name OrderSweeperFunction out.json
+//   curl -X POST http://127.0.0.1:3001/2015-03-31/functions/CleanupFunction/invocations -d '{}'
+//   aws lambda invoke --endpoint-url http://127.0.0.1:3001 --function-name CleanupFunction out.json
 //
 // A function is named by its logical id, its local name or its ARN. Invocation types:
 // RequestResponse (default; 200, and X-Amz-Function-Error when the function failed; 429 when the

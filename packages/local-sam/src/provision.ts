@@ -5,7 +5,7 @@
 //
 //   const stack = await provision(template, emulators);   // emulators: local/emulators.ts
 //   stack.resolve(value)        evaluates intrinsics against what was created (e.g. a function's
-//                               Environment: !Ref OrderTable -> the table's local name)
+//                               Environment: !Ref NotesTable -> the table's local name)
 //   stack.physical[logicalId]   { type, ref, attributes } as Ref / Fn::GetAtt see them
 //   stack.tables / queues / topics / subscriptions   what was created, with names, ARNs, URLs
 //   stack.functions             every AWS::Serverless::Function with its local name and ARN

@@ -146,7 +146,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       onInvocation: observations.onInvocation,
     });
     cleanups.push(() => functions.stop());
-    // Every function's init phase now, so the first order does not pay for cold starts.
+    // Every function's init phase now, so the first request does not pay for cold starts.
     await functions.warm();
 
     const sqs = new SQSClient({ region: template.region, credentials: LOCAL_CREDENTIALS, endpoint: proxy?.endpoint ?? emulators.messagingEndpoint, useQueueUrlAsEndpoint: false });

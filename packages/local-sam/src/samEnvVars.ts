@@ -1,4 +1,4 @@
-// The file `npm start` writes for `sam local invoke --env-vars` (also start-api and start-lambda):
+// The file `local-sam start` writes for `sam local invoke --env-vars` (also start-api and start-lambda):
 // SAM's format, {"<LogicalId>": {"VAR": "value"}, "Parameters": {...for every function}}. Each
 // function gets its template variables (Globals merged) resolved to this stack's tables, queues and
 // topic; Parameters holds the SDK's endpoint variables. SAM runs a function in a container, so

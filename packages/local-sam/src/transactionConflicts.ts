@@ -10,7 +10,7 @@
 //   with TransactionConflictException.
 //
 // It is the `transaction-conflict` kind of the fault injector (faults.ts), applied by awsProxy.ts to
-// the calls its rules match; `npm start -- --transaction-conflicts` is the shorthand for such a rule
+// the calls its rules match; `local-sam start --transaction-conflicts` is the shorthand for such a rule
 // on every DynamoDB operation.
 import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from './emulators';
