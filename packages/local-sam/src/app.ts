@@ -1,5 +1,5 @@
 // What an app adds to its local stack, in a file beside its template: local-sam.config.ts (or .mts,
-// .mjs, .js, .cjs), whose default export is a LocalSamApp. `local-sam start` bundles it with esbuild
+// .mjs, .js, .cjs), whose default export is a LocalSamApp (defineApp.ts). `local-sam start` bundles it with esbuild
 // (so it may be TypeScript and import the app's own modules) and loads it before the stack starts.
 //
 //   // local-sam.config.ts
@@ -15,28 +15,7 @@ import { build, stop, type Plugin } from 'esbuild';
 import { existsSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import type { ContractLookup } from './apiGateway';
-import type { ConsolePanel } from './console/panels';
-import type { LocalStackState } from './state';
-
-export interface LocalSamApp {
-  /** The stack name, which physical names derive from (`<stack>-<LogicalId>`); --stack-name overrides it. */
-  stackName?: string;
-  /**
-   * The request validator of the local gateway: for a route (as API Gateway names it, `/notes/{id}`)
-   * and a method (`GET`), the parameters and the body schema to check, or undefined to pass the
-   * request on unchecked. API Gateway validates what the API definition declares; locally the app
-   * says it here (apiGateway.ts, RequestContract).
-   */
-  validator?: ContractLookup;
-  /** Panels of its own in the console (console/panels.ts). */
-  consolePanels?: ConsolePanel[];
-  /** Demo data, put in once the stack is ready when started with --seed (e.g. through the API). */
-  seed?: (state: LocalStackState) => Promise<void>;
-}
-
-/** Types an app's configuration (it only returns it). */
-export const defineApp = (app: LocalSamApp): LocalSamApp => app;
+import type { LocalSamApp } from './defineApp';
 
 export const APP_CONFIG_FILES = ['local-sam.config.ts', 'local-sam.config.mts', 'local-sam.config.mjs', 'local-sam.config.js', 'local-sam.config.cjs'];
 

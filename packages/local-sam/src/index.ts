@@ -7,7 +7,7 @@ export { spawnLocalStack, startArguments, LOCAL_SAM_BIN, type SpawnOptions, type
 export { stateOf, type LocalStackState, type StateFunction, type StateQueue, type StateTable, type StateTopic } from './state';
 
 // What an app adds (local-sam.config.ts).
-export { defineApp, type LocalSamApp } from './app';
+export { defineApp, type LocalSamApp } from './defineApp';
 export type { ContractLookup, RequestContract } from './apiGateway';
 export type { ConsolePanel, PanelContext, PanelCount, PanelItem, PanelTone, PanelView } from './console/panels';
 

@@ -21,10 +21,11 @@
 import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve as resolvePath } from 'node:path';
 import { parseArgs } from 'node:util';
-import { findAppConfig, loadAppConfig, type LocalSamApp } from './app';
+import { findAppConfig, loadAppConfig } from './app';
 import { COUNTS_PATH } from './awsProxy';
 import { LOCAL_DIR } from './build';
 import { CONSOLE_PATH } from './console/server';
+import type { LocalSamApp } from './defineApp';
 import { faultReport, readFaultSpec, type FaultConfig } from './faults';
 import { startLocalStack, type LocalStack } from './runtime';
 import { samEnvVars } from './samEnvVars';
@@ -110,6 +111,18 @@ function usagePlanSummary(limits: UsagePlanLimits | undefined): string {
   return `usage plan: ${throttle}${limits.quota ? `, ${limits.quota.limit} a day` : ''}`;
 }
 
+/** What AutoPublishAlias and nested applications mean locally, one line each. */
+export function aliasAndNestingNotes(stack: Pick<LocalStack['stack'], 'template' | 'resolve'>): string[] {
+  const resources = Object.values(stack.template.resources);
+  const aliased = resources.filter((resource) => resource.type === 'AWS::Serverless::Function' && resource.properties.AutoPublishAlias !== undefined);
+  const notes = aliased.length === 0 ? [] : [`Aliases: ${aliased.map((fn) => `${fn.logicalId}:${String(stack.resolve(fn.properties.AutoPublishAlias))}`).join(', ')} (AutoPublishAlias) name each function's one local version; DeploymentPreference's traffic shifting and its alarms are not run.`];
+  for (const app of resources.filter((resource) => resource.type === 'AWS::Serverless::Application')) {
+    const location = app.properties.Location;
+    notes.push(`Warning: ${app.logicalId} is a nested application (AWS::Serverless::Application${typeof location === 'string' ? `, ${location}` : ''}): not run locally; none of its resources exist and its outputs are placeholders.`);
+  }
+  return notes;
+}
+
 export function summary(local: LocalStack, envVarsFile?: string, panelTitles?: string): string {
   const { stack, api } = local;
   const lines: string[] = [];
@@ -166,6 +179,7 @@ export function summary(local: LocalStack, envVarsFile?: string, panelTitles?: s
   const ignored = new Map<string, number>();
   for (const resource of stack.ignored) ignored.set(resource.type, (ignored.get(resource.type) ?? 0) + 1);
   if (ignored.size > 0) lines.push(`  Not emulated: ${[...ignored].map(([type, count]) => (count > 1 ? `${type} x${count}` : type)).join(', ')}`);
+  for (const line of aliasAndNestingNotes(stack)) lines.push(`  ${line}`);
   if (envVarsFile) lines.push(`  For sam local invoke: --env-vars ${relative(process.cwd(), envVarsFile)} (this stack's variables)`);
   lines.push('  Ctrl-C stops everything.');
   return lines.join('\n');

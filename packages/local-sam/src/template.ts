@@ -356,8 +356,24 @@ export function createResolver(template: Template, physical: PhysicalResources, 
     const known = physical[logicalId];
     if (known) return known;
     const declared = template.resources[logicalId];
-    if (!declared) throw new TemplateError(`Unresolved reference to ${logicalId}: no such parameter or resource`);
+    if (!declared) {
+      const published = publishedVersion(logicalId);
+      if (published) return published;
+      throw new TemplateError(`Unresolved reference to ${logicalId}: no such parameter or resource`);
+    }
     return placeholderResource(template, declared);
+  };
+  /**
+   * SAM's AutoPublishAlias makes a version and an alias of a function, which a template names as
+   * `Fn.Alias` / `Fn.Version` (Ref or Sub) or by the logical ids SAM gives them (`FnAlias<Name>`,
+   * `FnVersion<hash>`). Locally a function has one version: both resolve to the function's ARN.
+   */
+  const publishedVersion = (name: string): PhysicalResource | undefined => {
+    const match = /^(.+)\.(Alias|Version)$/.exec(name) ?? /^(.+?)(Alias[A-Za-z0-9]+|Version[0-9a-fA-F]+)$/.exec(name);
+    const fn = match && template.resources[match[1] as string];
+    if (!fn || fn.type !== 'AWS::Serverless::Function' || fn.properties.AutoPublishAlias === undefined) return undefined;
+    const arn = resourceOf(fn.logicalId).attributes.Arn as string;
+    return { type: (match[2] as string).startsWith('Alias') ? 'AWS::Lambda::Alias' : 'AWS::Lambda::Version', ref: arn, attributes: { Arn: arn, FunctionName: arn, Version: '1' } };
   };
   const ref = (name: string): unknown => {
     if (name === 'AWS::NoValue') return NO_VALUE;
@@ -366,7 +382,11 @@ export function createResolver(template: Template, physical: PhysicalResources, 
     return resourceOf(name).ref;
   };
   const getAtt = (logicalId: string, attribute: string): string => {
+    const published = attribute === 'Alias' || attribute === 'Version' ? publishedVersion(`${logicalId}.${attribute}`) : undefined;
+    if (published) return published.ref;
     const resource = resourceOf(logicalId);
+    // A nested application is not run locally (the startup summary says so): its outputs are placeholders.
+    if (resource.type === 'AWS::Serverless::Application' && attribute.startsWith('Outputs.')) return `${logicalId}.${attribute}`;
     const value = resource.attributes[attribute];
     if (value === undefined) throw new TemplateError(`${logicalId} (${resource.type}) has no attribute ${attribute} locally`);
     return value;

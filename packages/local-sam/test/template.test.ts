@@ -10,6 +10,7 @@ import {
   type PhysicalResources,
   type Template,
 } from '../src/template';
+import { aliasAndNestingNotes } from '../src/start';
 
 const fixture = join(__dirname, 'templates', 'stack.yaml');
 const projectTemplate = join(__dirname, 'templates', 'helpdesk', 'template.yaml');
@@ -176,6 +177,35 @@ describe('createResolver', () => {
 
   it('refuses intrinsics with no local meaning', () => {
     expect(() => createResolver(template, physical)({ 'Fn::ImportValue': 'elsewhere' })).toThrow(/not supported locally/);
+  });
+});
+
+describe('aliases (AutoPublishAlias) and nested applications', () => {
+  const template = loadTemplate(join(__dirname, 'templates', 'aliases.yaml'), {}, { stackName: 'notes' });
+  const resolve = createResolver(template, {});
+  const arn = 'arn:aws:lambda:us-east-1:000000000000:function:notes-NotesFunction';
+
+  it('resolves the alias and the version, however the template names them, to the one local function', () => {
+    expect(resolve(template.resources.NotesFunction?.properties.Environment)).toEqual({
+      Variables: { SELF_ALIAS: arn, SELF_VERSION: arn, GENERATED_ALIAS: arn, DASHBOARD: 'Monitoring.Outputs.DashboardName' },
+    });
+  });
+
+  it('routes an API integration that targets the alias to the function', () => {
+    const api = resolve(template.resources.Api?.properties.DefinitionBody) as { paths: Record<string, { get: { 'x-amazon-apigateway-integration': { uri: string } } }> };
+    expect(api.paths['/notes']?.get['x-amazon-apigateway-integration'].uri).toBe(`arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/${arn}/invocations`);
+  });
+
+  it('still refuses an alias of a function that publishes none', () => {
+    const bare = { ...template, resources: { ...template.resources, NotesFunction: { ...template.resources.NotesFunction!, properties: { Handler: 'notes.handler' } } } };
+    expect(() => createResolver(bare, {})({ Ref: 'NotesFunction.Alias' })).toThrow(/Unresolved reference to NotesFunction.Alias/);
+  });
+
+  it('names both at startup: the aliases as the one local version, the nested application as not run', () => {
+    expect(aliasAndNestingNotes({ template, resolve })).toEqual([
+      "Aliases: NotesFunction:live (AutoPublishAlias) name each function's one local version; DeploymentPreference's traffic shifting and its alarms are not run.",
+      'Warning: Monitoring is a nested application (AWS::Serverless::Application, ./monitoring.yaml): not run locally; none of its resources exist and its outputs are placeholders.',
+    ]);
   });
 });
 
