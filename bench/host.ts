@@ -175,9 +175,13 @@ export async function launchStack(root: string, { instrument: instrumented = tru
     target: 'node22',
     packages: 'external',
     logLevel: 'silent',
-    // What the instrument borrows from local/ must not load the AWS SDK into every worker: the
+    // What the instrument borrows from local-sam must not load the AWS SDK into every worker: the
     // functions bring their own, and an unused import of it is dropped.
-    plugins: [{ name: 'sdk-without-side-effects', setup: (context) => context.onResolve({ filter: /^@aws-sdk\// }, ({ path }) => ({ path, external: true, sideEffects: false })) }],
+    plugins: [
+      { name: 'sdk-without-side-effects', setup: (context) => context.onResolve({ filter: /^@aws-sdk\// }, ({ path }) => ({ path, external: true, sideEffects: false })) },
+      // local-sam ships TypeScript sources, which plain Node cannot load: what the instrument uses of it is bundled in.
+      { name: 'local-sam-bundled', setup: (context) => context.onResolve({ filter: /^local-sam(\/tools)?$/ }, ({ path }) => ({ path: require.resolve(path) })) },
+    ],
   });
 
   const startScript = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start;
