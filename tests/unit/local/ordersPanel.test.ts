@@ -1,6 +1,7 @@
 import { BatchGetItemCommand, DynamoDBClient, ScanCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { orderOverview } from '../../../local/ordersPanel';
+import type { PanelContext } from 'local-sam';
+import { orderOverview, orderPanelView, ordersPanel } from '../../../local/ordersPanel';
 
 const dynamoMock = mockClient(DynamoDBClient);
 const db = new DynamoDBClient({ region: 'us-east-1' });
@@ -51,5 +52,40 @@ describe('orderOverview', () => {
   it('fails when the table cannot be read', async () => {
     dynamoMock.on(ScanCommand).rejects(new Error('ResourceNotFoundException'));
     await expect(orderOverview(db, 'orders')).rejects.toThrow('ResourceNotFoundException');
+  });
+});
+
+describe('the Orders panel', () => {
+  const line = (orderId: string, status: string) => ({
+    orderId,
+    status,
+    customerId: 'aaa789',
+    totalAmount: '20.00',
+    createdAt: '2026-12-01T10:00:00.000Z',
+    updatedAt: '2026-12-01T10:00:00.000Z',
+    items: [{ productId: '456', qty: 2 }],
+    logs: ['Order received'],
+  });
+
+  it('counts every status of the lifecycle in its order, with its colour, then any other status', () => {
+    const view = orderPanelView({ total: 3, byStatus: { SHIPPED: 2, ODD: 1 }, latest: [line('o1', 'SHIPPED')], readMs: 1 });
+    expect(view.summary).toBe('3 in the order table');
+    expect(view.counts).toEqual([
+      { label: 'PENDING', value: 0, tone: 'waiting' },
+      { label: 'READY_TO_SHIP', value: 0, tone: 'progress' },
+      { label: 'SHIPPED', value: 2, tone: 'good' },
+      { label: 'REJECTED', value: 0, tone: 'bad' },
+      { label: 'ODD', value: 1 },
+    ]);
+    expect(view.items).toEqual([{ id: 'o1', status: 'SHIPPED', tone: 'good', facts: expect.stringMatching(/^aaa789 · 20\.00 · 2× 456 · /), lines: ['Order received'] }]);
+  });
+
+  it('reads the table the OrderTableName output names, and says so when there is none', async () => {
+    dynamoMock.on(ScanCommand).resolves({ Items: [] });
+    const stack = { outputs: { OrderTableName: 'app-OrderTable' }, tables: [{ logicalId: 'OrderTable', name: 'app-OrderTable', arn: 'arn' }] };
+    const context = (outputs: Record<string, string>) => ({ dynamodb: db, stack: { ...stack, outputs } }) as unknown as PanelContext;
+    await expect(ordersPanel.read(context(stack.outputs))).resolves.toMatchObject({ summary: '0 in the order table' });
+    expect(dynamoMock.commandCalls(ScanCommand)[0]?.args[0].input.TableName).toBe('app-OrderTable');
+    await expect(ordersPanel.read(context({}))).resolves.toEqual({ unavailable: 'the template has no OrderTableName output naming a table' });
   });
 });
