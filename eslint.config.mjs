@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', '.aws-sam/', '.local/', 'coverage/', 'dist/', 'bench/results/'] },
+  { ignores: ['node_modules/', '.aws-sam/', '**/.local/', 'coverage/', 'dist/', 'bench/results/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -12,7 +12,7 @@ export default tseslint.config(
   },
   {
     // The console's page script runs in the browser, as an ES module.
-    files: ['local/console/*.js'],
+    files: ['packages/local-sam/src/console/*.js'],
     languageOptions: {
       sourceType: 'module',
       globals: { document: 'readonly', window: 'readonly', EventSource: 'readonly', ResizeObserver: 'readonly', CSS: 'readonly', fetch: 'readonly', Intl: 'readonly' },

@@ -7,6 +7,8 @@ const common = { testEnvironment: 'node', transform, moduleFileExtensions: ['ts'
 module.exports = {
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/tests/unit/**/*.test.ts'], setupFiles: ['<rootDir>/tests/support/unitEnv.ts'] },
+    // The local runtime's own tests (packages/local-sam), on fixture apps of their own.
+    { ...common, displayName: 'local-sam', testMatch: ['<rootDir>/packages/local-sam/test/**/*.test.ts'] },
     {
       ...common,
       displayName: 'integration',

@@ -6,7 +6,7 @@
 // observes, except that it asks DynamoDB to return ConsumedCapacity, which changes nothing else
 // about a request.
 import type http from 'node:http';
-import { wireCallOf } from '../local/awsProxy';
+import { wireCallOf } from 'local-sam/tools';
 
 export interface CallStats {
   /** HTTP requests sent, each retry included. */

@@ -5,6 +5,7 @@
 // alternative: whether the AWS SDK is bundled (tree-shaken from its ES modules) or left to the
 // Lambda runtime, and whether source maps ship and NODE_OPTIONS enables them. All in the same run,
 // interleaved, so that their ratios survive a noisy machine.
+import app from '../local-sam.config';
 import { execFile } from 'node:child_process';
 import { mkdirSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { deflateRawSync } from 'node:zlib';
@@ -12,8 +13,7 @@ import { SourceMap, type SourceMapPayload } from 'node:module';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { build, type BuildOptions, type Metafile } from 'esbuild';
-import { esbuildOptions } from '../local/build';
-import { createResolver, loadTemplate, type Template, type TemplateResource } from '../local/template';
+import { esbuildOptions, createResolver, loadTemplate, type Template, type TemplateResource } from 'local-sam/tools';
 import type { Progress } from './progress';
 import { median, round } from './stats';
 
@@ -421,7 +421,7 @@ async function initBounds(bundle: Built, profileDir: string): Promise<NonNullabl
 const kb = (path: string) => round((statSync(path, { throwIfNoEntry: false })?.size ?? 0) / 1024);
 
 export async function measureColdStart(root: string, rounds: number, progress: Progress): Promise<ColdStartResult> {
-  const template = loadTemplate(join(root, 'template.yaml'));
+  const template = loadTemplate(join(root, 'template.yaml'), {}, { stackName: app.stackName });
   const outRoot = join(root, '.local', 'bench', 'bundles');
   mkdirSync(outRoot, { recursive: true });
   const resources = Object.values(template.resources).filter((resource) => resource.type === 'AWS::Serverless::Function');

@@ -1,12 +1,13 @@
 // The local stack as the benchmark runs it: `npm start` itself, with the same entry point, process
 // layout and flags a user gets, and the instrument (instrument.ts) preloaded through NODE_OPTIONS.
-// The benchmark reaches it the way a user or a test does: the --state-file says when it is ready
-// and where it listens, SIGINT to its process group (Ctrl-C) stops it, and --parent-pid stops it
-// should the benchmark die. Counts come from the instrument's GET /drain.
-import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+// The benchmark reaches it the way a test does, through local-sam's spawnLocalStack: the state file
+// says when it is ready and where it listens, SIGINT to its process group (Ctrl-C) stops it, and
+// --parent-pid stops it should the benchmark die. Counts come from the instrument's GET /drain.
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { build } from 'esbuild';
+import { LOCAL_SAM_BIN, spawnLocalStack } from 'local-sam';
 import { INSTRUMENT_FILE_ENV, INSTRUMENT_SCRIPT_ENV, type Drained } from './observed';
 
 /** CPU seconds used so far (Linux /proc; zeros elsewhere). */
@@ -144,13 +145,17 @@ function roleOf(pid: number, stackPid: number): string {
   return program || String(pid);
 }
 
-/** The script `npm start` finally runs with node, from package.json (`... && node [flags] <script>`). */
-export function startScriptFile(startScript: string, root: string): string {
-  const last = startScript.split('&&').pop() ?? '';
-  const words = last.trim().split(/\s+/);
-  const script = words.slice(words.indexOf('node') + 1).find((word) => !word.startsWith('-'));
-  if (!script) throw new Error(`package.json's start script does not end in "node <script>": ${startScript}`);
-  return resolve(root, script);
+/**
+ * The script `npm start` finally runs with node, and the node flags before it, from package.json:
+ * `... && local-sam start` (the package's bin, no flags) or `... && node [flags] <script>`.
+ */
+export function startCommand(startScript: string, root: string): { script: string; flags: string[] } {
+  const words = (startScript.split('&&').pop() ?? '').trim().split(/\s+/);
+  if (words[0] === 'local-sam') return { script: realpathSync(LOCAL_SAM_BIN), flags: [] };
+  const at = words.indexOf('node');
+  const index = words.findIndex((word, i) => i > at && !word.startsWith('-'));
+  if (at < 0 || index < 0) throw new Error(`package.json's start script does not end in "local-sam start" or "node <script>": ${startScript}`);
+  return { script: resolve(root, words[index] as string), flags: words.slice(at + 1, index) };
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -159,9 +164,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 export async function launchStack(root: string, { instrument: instrumented = true } = {}): Promise<Stack> {
   const benchDir = join(root, '.local', 'bench');
   const instrument = join(benchDir, 'instrument.cjs');
-  const stateFile = join(benchDir, `state-${process.pid}.json`);
   const instrumentFile = join(benchDir, `instrument-${process.pid}.json`);
-  rmSync(stateFile, { force: true });
   rmSync(instrumentFile, { force: true });
   if (instrumented) await build({
     entryPoints: [join(root, 'bench', 'instrument.ts')],
@@ -172,52 +175,45 @@ export async function launchStack(root: string, { instrument: instrumented = tru
     target: 'node22',
     packages: 'external',
     logLevel: 'silent',
-    // What the instrument borrows from local/ must not load the AWS SDK into every worker: the
+    // What the instrument borrows from local-sam must not load the AWS SDK into every worker: the
     // functions bring their own, and an unused import of it is dropped.
-    plugins: [{ name: 'sdk-without-side-effects', setup: (context) => context.onResolve({ filter: /^@aws-sdk\// }, ({ path }) => ({ path, external: true, sideEffects: false })) }],
+    plugins: [
+      { name: 'sdk-without-side-effects', setup: (context) => context.onResolve({ filter: /^@aws-sdk\// }, ({ path }) => ({ path, external: true, sideEffects: false })) },
+      // local-sam ships TypeScript sources, which plain Node cannot load: what the instrument uses of it is bundled in.
+      { name: 'local-sam-bundled', setup: (context) => context.onResolve({ filter: /^local-sam(\/tools)?$/ }, ({ path }) => ({ path: require.resolve(path) })) },
+    ],
   });
 
   const startScript = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start;
-  // A process group of its own, so that SIGINT reaches all of it, as Ctrl-C does.
-  const child = spawn('npm', ['start', '--', '--port', '0', '--state-file', stateFile, '--build-dir', join(benchDir, 'build'), '--parent-pid', String(process.pid)], {
-    cwd: root,
-    detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const spawned = await spawnLocalStack({
+    appDir: root,
+    workDir: benchDir,
+    // npm start itself, as a user runs it (npm's process is part of the memory figures).
+    command: ['npm', 'start', '--'],
+    timeoutMs: READY_TIMEOUT_MS,
     env: {
-      ...process.env,
       // Only the instrument, if any: whatever else this process was started with is not what `npm start` gets.
       NODE_OPTIONS: instrumented ? `--require ${JSON.stringify(instrument)}` : '',
-      ...(instrumented ? { [INSTRUMENT_SCRIPT_ENV]: startScriptFile(startScript, root), [INSTRUMENT_FILE_ENV]: instrumentFile } : {}),
-      FORCE_COLOR: '0',
+      ...(instrumented ? { [INSTRUMENT_SCRIPT_ENV]: startCommand(startScript, root).script, [INSTRUMENT_FILE_ENV]: instrumentFile } : {}),
     },
   });
-  let output = '';
-  const keep = (chunk: Buffer) => (output = (output + chunk.toString()).slice(-8000));
-  child.stdout?.on('data', keep);
-  child.stderr?.on('data', keep);
-  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
-  let gone = false;
-  void exited.then(() => (gone = true));
-  const npmPid = child.pid ?? 0;
-
-  const deadline = Date.now() + READY_TIMEOUT_MS;
-  while (!existsSync(stateFile) || (instrumented && !existsSync(instrumentFile))) {
-    if (gone) throw new Error(`npm start exited before the stack was ready\n${output}`);
+  const output = () => readFileSync(spawned.logFile, 'utf8').slice(-8000);
+  const npmPid = spawned.child.pid ?? 0;
+  for (const deadline = Date.now() + 10_000; instrumented && !existsSync(instrumentFile); await sleep(100)) {
     if (Date.now() > deadline) {
-      process.kill(-npmPid, 'SIGKILL');
-      throw new Error(`the stack was not ready within ${READY_TIMEOUT_MS / 1000} s\n${output}`);
+      await spawned.kill();
+      throw new Error(`the instrument did not start\n${output()}`);
     }
-    await sleep(250);
   }
-  const state = JSON.parse(readFileSync(stateFile, 'utf8')) as { pid: number; url: string; sdkEnvironment: Record<string, string>; tables: Record<string, { name: string }> };
+  const { state } = spawned;
   const instrumentUrl = instrumented ? (JSON.parse(readFileSync(instrumentFile, 'utf8')) as { url: string }).url : undefined;
   const stackPid = state.pid;
 
   return {
     ready: {
       url: state.url,
-      dynamoEndpoint: state.sdkEnvironment.AWS_ENDPOINT_URL_DYNAMODB ?? '',
-      messagingEndpoint: state.sdkEnvironment.AWS_ENDPOINT_URL_SQS ?? '',
+      dynamoEndpoint: state.endpoints.dynamodb,
+      messagingEndpoint: state.endpoints.sqs,
       tables: Object.fromEntries(Object.entries(state.tables).map(([logicalId, table]) => [logicalId, table.name])),
       startScript,
     },
@@ -234,29 +230,11 @@ export async function launchStack(root: string, { instrument: instrumented = tru
       if (!instrumentUrl) throw new Error('this stack runs without the instrument');
       await sleep(FLUSH_WAIT_MS);
       const response = await fetch(`${instrumentUrl}/drain`);
-      if (!response.ok) throw new Error(`the instrument answered ${response.status}\n${output}`);
+      if (!response.ok) throw new Error(`the instrument answered ${response.status}\n${output()}`);
       return (await response.json()) as Drained;
     },
     async stop() {
-      if (gone) return;
-      // Should the stack have to be killed, what it started must not outlive it.
-      const started = [stackPid, ...descendants(stackPid)].map((pid) => ({ pid, command: commandLine(pid) }));
-      const stackCommand = started[0]?.command;
-      const stackRuns = () => stackCommand !== undefined && commandLine(stackPid) === stackCommand;
-      process.kill(-npmPid, 'SIGINT');
-      // npm may exit before the stack has finished stopping: wait for both.
-      for (const until = Date.now() + 60_000; (stackRuns() || !gone) && Date.now() < until; ) await sleep(200);
-      if (!gone) process.kill(-npmPid, 'SIGKILL');
-      // Only if the same process is still there (a pid can be reused once its owner exits).
-      for (const { pid, command } of started) {
-        if (command === undefined || commandLine(pid) !== command) continue;
-        try {
-          process.kill(pid, 'SIGKILL');
-        } catch {
-          // Gone meanwhile.
-        }
-      }
-      rmSync(stateFile, { force: true });
+      await spawned.stop();
       rmSync(instrumentFile, { force: true });
     },
   };

@@ -12,7 +12,7 @@
 // writes to the file INSTRUMENT_FILE_ENV names.
 import http from 'node:http';
 import Module from 'node:module';
-import { writeFileSync } from 'node:fs';
+import { realpathSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import workerThreads from 'node:worker_threads';
 import { mergeTally, observeAwsCalls, RequestLog, type Observation } from './awsRequests';
@@ -45,7 +45,15 @@ type Message = { type: 'observed'; observed: Omit<Observed, 'logs'> } | { type: 
 const preload = `--require ${JSON.stringify(__filename)}`;
 const configuration = (): NodeConfiguration => ({ execArgv: [...process.execArgv], nodeOptions: (process.env.NODE_OPTIONS ?? '').replace(preload, '').trim() });
 
-const serving = isMainThread ? process.env[INSTRUMENT_SCRIPT_ENV] !== undefined && resolve(process.argv[1] ?? '') === resolve(process.env[INSTRUMENT_SCRIPT_ENV]) : Boolean(functionName);
+/** A path with its symbolic links resolved (npm runs a package's bin through node_modules/.bin). */
+const realPath = (path: string) => {
+  try {
+    return realpathSync(resolve(path));
+  } catch {
+    return resolve(path);
+  }
+};
+const serving = isMainThread ? process.env[INSTRUMENT_SCRIPT_ENV] !== undefined && realPath(process.argv[1] ?? '') === realPath(process.env[INSTRUMENT_SCRIPT_ENV]) : Boolean(functionName);
 if (serving) start();
 
 function start(): void {

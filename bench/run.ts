@@ -8,18 +8,19 @@
 //   --seconds N         length of every steady step (default: 30 s at the lowest rate, 60 s at the others)
 //   --burst N           orders in the burst (0: none)
 //   --rounds N          fresh processes per cold start variant
+import app from '../local-sam.config';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, realpathSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join, resolve as resolvePath } from 'node:path';
 import { parseArgs } from 'node:util';
-import { createResolver, loadTemplate, placeholderResource } from '../local/template';
+import { createResolver, loadTemplate, placeholderResource } from 'local-sam/tools';
 import type { Tally } from './awsRequests';
 import { awsScaleModel, TARGET_HOT_PRODUCT_ORDERS_PER_SECOND, TARGET_SPREAD_ORDERS_PER_SECOND, type ConcurrencyCaps } from './awsScale';
 import { bestOf, emulatorCeiling, measureEmulatorCapacity, type EmulatorCapacity } from './capacity';
 import { measureColdStart, TARGET_BUNDLE_KB, TARGET_INIT_RATIO, type ColdStartResult } from './coldStart';
 import { callLatencies, measuredDesignCost, originalDesignCost, repriceDynamo, type Architecture, type FunctionConfig } from './cost';
-import { cpuSeconds, descendants, launchStack, machineCpuSeconds, startScriptFile, type CpuSample, type ProcessMemory, type Stack } from './host';
+import { cpuSeconds, descendants, launchStack, machineCpuSeconds, startCommand, type CpuSample, type ProcessMemory, type Stack } from './host';
 import { burstLoad, orderFactory, seed, steadyLoad, type StepResult, type Target } from './load';
 import type { Drained } from './observed';
 import { PRICES, PRICES_BEFORE_2024_11 } from './prices';
@@ -104,7 +105,7 @@ function revision(): { commit: string; uncommittedChanges: boolean } {
 
 /** What the benchmark needs of the template: every function's memory and architecture, local name and concurrency caps. */
 function templateFacts(): { configs: Record<string, FunctionConfig>; functionIds: Record<string, string>; caps: ConcurrencyCaps } {
-  const template = loadTemplate(join(ROOT, 'template.yaml'));
+  const template = loadTemplate(join(ROOT, 'template.yaml'), {}, { stackName: app.stackName });
   const resolve = createResolver(template, {});
   const configs: Record<string, FunctionConfig> = {};
   const functionIds: Record<string, string> = {};
@@ -113,7 +114,7 @@ function templateFacts(): { configs: Record<string, FunctionConfig>; functionIds
     if (resource.type !== 'AWS::Serverless::Function') continue;
     const architectures = resolve(resource.properties.Architectures) as string[] | undefined;
     configs[resource.logicalId] = { memoryMb: Number(resolve(resource.properties.MemorySize) ?? 128), architecture: (architectures?.[0] ?? 'x86_64') as Architecture };
-    // The local runtime names functions as provisioning does (local/template.ts).
+    // The local runtime names functions as provisioning does (local-sam's template.ts).
     functionIds[placeholderResource(template, resource).ref] = resource.logicalId;
     const events = Object.values((resolve(resource.properties.Events) ?? {}) as Record<string, { Type?: string; Properties?: { ScalingConfig?: { MaximumConcurrency?: number } } }>);
     const scaling = events.filter((event) => event.Type === 'SQS').map((event) => event.Properties?.ScalingConfig?.MaximumConcurrency);
@@ -241,11 +242,9 @@ function withCost(step: StepResult, drained: Drained, functionIds: Record<string
 
 /** Whether the stack ran as `npm start` runs it: the stack's node flags and script are the start script's, the workers plain Node. */
 function configurationCheck(configuration: Drained['configuration'], startScript: string): BenchResults['configuration'] {
-  const last = (startScript.split('&&').pop() ?? '').trim().split(/\s+/);
-  const script = startScriptFile(startScript, ROOT);
-  const flags = last.slice(last.indexOf('node') + 1, last.findIndex((word) => resolvePath(ROOT, word) === script));
+  const { script, flags } = startCommand(startScript, ROOT);
   const workerFlags = Object.values(configuration.workers);
-  const sameStack = resolvePath(configuration.stack.script) === script && JSON.stringify(configuration.stack.execArgv) === JSON.stringify(flags) && configuration.stack.nodeOptions === '';
+  const sameStack = realpathSync(configuration.stack.script) === script && JSON.stringify(configuration.stack.execArgv) === JSON.stringify(flags) && configuration.stack.nodeOptions === '';
   const plainWorkers = workerFlags.length > 0 && workerFlags.every((worker) => worker.execArgv.length === 0);
   return { startScript, expectedStackFlags: flags, observed: configuration, matchesNpmStart: sameStack && plainWorkers };
 }

@@ -1,5 +1,6 @@
-// `npm run seed`: demo accounts and stock through the HTTP API (the data the original Postman
-// collection expects). Target: --url, else BASE_URL, else http://127.0.0.1:$PORT (3000).
+// `npm run seed` (against a running stack) or `npm start -- --seed` (local-sam.config.ts): demo
+// accounts and stock through the HTTP API (the data the original Postman collection expects).
+// Target: --url, else BASE_URL, else http://127.0.0.1:$PORT (3000).
 import { parseArgs } from 'node:util';
 
 export const DEMO_DATA = {
@@ -13,13 +14,13 @@ export const DEMO_DATA = {
   ],
 };
 
-export async function seed(baseUrl: string, log: (line: string) => void = console.log): Promise<void> {
+export async function seed(baseUrl: string, apiKey?: string, log: (line: string) => void = console.log): Promise<void> {
   const requests = [
     ...DEMO_DATA.accounts.map((account) => ['/account', account] as const),
     ...DEMO_DATA.stock.map((stock) => ['/stock', stock] as const),
   ];
   for (const [path, body] of requests) {
-    const response = await fetch(new URL(path, baseUrl), { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+    const response = await fetch(new URL(path, baseUrl), { method: 'POST', headers: { 'Content-Type': 'application/json', ...(apiKey ? { 'x-api-key': apiKey } : {}) }, body: JSON.stringify(body) });
     const text = await response.text();
     if (!response.ok) throw new Error(`POST ${path} ${JSON.stringify(body)} answered ${response.status}: ${text}`);
     log(`POST ${path} -> ${response.status} ${text}`);

@@ -20,7 +20,7 @@ ROOT=$PWD
 SEED=${FUZZ_SEED:-20240601}
 MAX_EXAMPLES=${FUZZ_MAX_EXAMPLES:-50}
 OUT=$ROOT/.local/fuzz
-# Node 22 and tsx come from the project's devDependencies (run `npm ci` first).
+# Node 22 and local-sam come from the project's devDependencies (run `npm ci` first).
 export PATH="$ROOT/node_modules/.bin:$PATH"
 
 started=$SECONDS
@@ -46,7 +46,7 @@ trap stop_stack EXIT
 start_stack() {
   rm -f "$OUT/stack.json"
   set -m
-  tsx --disable-warning=ExperimentalWarning local/start.ts --port 0 --state-file "$OUT/stack.json" --env-vars-file "$OUT/env.json" \
+  local-sam start --port 0 --state-file "$OUT/stack.json" --env-vars-file "$OUT/env.json" \
     --build-dir "$OUT/build" --parent-pid $$ >"$OUT/stack.log" 2>&1 &
   STACK_PID=$!
   set +m

@@ -1,24 +1,22 @@
 // `npm start --api-keys`: the API key required as the deployed API requires it, and the usage
 // plan's throttle and quota applied, from the template's parameters, on a stack of its own with
 // small limits: a burst of 3, 1 request a second, 10 a day.
-import { readFileSync } from 'node:fs';
-import type { ChildProcess } from 'node:child_process';
-import { startStack, stopStack } from './support/stackSetup';
+import type { SpawnedStack } from 'local-sam';
+import { startStack } from './support/stackSetup';
 import type { StackState } from './support/stack';
 import { uniqueId } from './support/stack';
 
 const LIMITS = { ApiThrottleBurstLimit: '3', ApiThrottleRateLimit: '1', ApiQuotaPerDay: '10' };
 
-let child: ChildProcess | undefined;
+let stack: SpawnedStack | undefined;
 let state: StackState;
 
 beforeAll(async () => {
-  const started = await startStack('api-keys', ['--api-keys', ...Object.entries(LIMITS).flatMap(([name, value]) => ['--param', `${name}=${value}`])]);
-  child = started.child;
-  state = JSON.parse(readFileSync(started.stateFile, 'utf8')) as StackState;
+  stack = await startStack('api-keys', { apiKeys: true, parameters: LIMITS });
+  state = stack.state;
 }, 240_000);
 
-afterAll(() => stopStack(child), 60_000);
+afterAll(() => stack?.stop(), 60_000);
 
 /** A read through the gateway; an unknown account, so that an admitted request gets the function's 404. */
 async function get(headers: Record<string, string> = {}) {

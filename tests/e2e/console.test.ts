@@ -77,11 +77,11 @@ describe('the live console', () => {
       const placed = await call<{ orderId: string }>('POST', '/order', { customerId, items: [{ productId, qty: 2 }], totalAmount: 120.5 });
       expect(placed.status).toBe(202);
       orderId = placed.body.orderId;
-      await page.locator(`[data-order="${orderId}"][data-status="PENDING"]`).waitFor({ timeout: 15_000 });
+      await page.locator(`[data-panel="orders"] [data-item="${orderId}"][data-status="PENDING"]`).waitFor({ timeout: 15_000 });
     } finally {
       await sqs.send(new SetQueueAttributesCommand({ QueueUrl: updates, Attributes: { DelaySeconds: Attributes?.DelaySeconds ?? '0' } }));
     }
-    const shipped = page.locator(`[data-order="${orderId}"][data-status="SHIPPED"]`);
+    const shipped = page.locator(`[data-panel="orders"] [data-item="${orderId}"][data-status="SHIPPED"]`);
     await shipped.waitFor({ timeout: 20_000 });
     expect(await shipped.locator('.logs li').allTextContents()).toEqual(expect.arrayContaining(['Shipped: charged 120.50, stock deducted']));
   });

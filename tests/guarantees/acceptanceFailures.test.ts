@@ -13,7 +13,7 @@
 //     the 503 at its word and places the order again: the late write must not ship.
 // Every retry answers the same orderIds, and no second order is stored or charged.
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
-import type { FaultConfig } from '../../local/faults';
+import type { FaultConfig } from 'local-sam';
 import type { Order } from '../../src/domain/order';
 import { atOnce, type StartStack } from './support/atOnce';
 import { sleep, type StackProcess } from './support/localStack';

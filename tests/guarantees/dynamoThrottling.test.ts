@@ -4,7 +4,7 @@
 // placed". Some customers cannot afford all their orders, so some rejections are due: each must
 // state its business reason, and that reason must still hold at the end. A failed record is retried
 // after 10 s (the template's lowest visibility timeout), otherwise template defaults.
-import type { FaultConfig } from '../../local/faults';
+import type { FaultConfig } from 'local-sam';
 import type { Order } from '../../src/domain/order';
 import { sleep, StackProcess } from './support/localStack';
 import { call } from './support/observe';

@@ -2,7 +2,7 @@
 // PublishBatch, and the shipper runs at a reserved concurrency of 1 throughout. Orders placed in
 // that window are retried with their Idempotency-Key until accepted, more are placed after it, and
 // every one of them ships, charged once.
-import type { FaultConfig, FaultCounts } from '../../local/faults';
+import type { FaultConfig, FaultCounts } from 'local-sam';
 import type { Order } from '../../src/domain/order';
 import { sleep, StackProcess } from './support/localStack';
 import { accountBalances, call, setAccount, setStock, stockBalances, waitForFinal } from './support/observe';

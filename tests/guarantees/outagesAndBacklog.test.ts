@@ -12,7 +12,7 @@
 //     arriving, and the last orders' check results wait longer than the deadline. The
 //     sweeper finds those orders open at their deadline and announces them again: the duplicates
 //     change nothing, and no order with ample credit and stock is rejected for waiting.
-import type { FaultConfig } from '../../local/faults';
+import type { FaultConfig } from 'local-sam';
 import type { Order } from '../../src/domain/order';
 import { atOnce, type StartStack } from './support/atOnce';
 import { sleep, type StackProcess } from './support/localStack';

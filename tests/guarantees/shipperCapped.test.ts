@@ -3,7 +3,7 @@
 // takes, Lambda throttles them, and the event source backs off and retries them. Throttled is not
 // failed: every order ships or is rejected for a business reason, none is dead-lettered. Some
 // customers cannot afford all their orders and one product runs out, so some rejections are due.
-import type { FaultConfig } from '../../local/faults';
+import type { FaultConfig } from 'local-sam';
 import type { Order } from '../../src/domain/order';
 import { StackProcess } from './support/localStack';
 import { deadLetters, waitForQuiet } from './support/observe';

@@ -5,7 +5,7 @@
 // a 202. Before the acceptance redesign this charged 10 of 15 customers twice: the API answered 503
 // after storing, and the retry placed the orders again. Each client runs on a stack of its own,
 // both at once.
-import type { FaultConfig } from '../../local/faults';
+import type { FaultConfig } from 'local-sam';
 import type { Order } from '../../src/domain/order';
 import { atOnce, type StartStack } from './support/atOnce';
 import type { StackProcess } from './support/localStack';

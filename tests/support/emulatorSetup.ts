@@ -1,6 +1,6 @@
 // Starts the emulators once for the integration project and hands their endpoints to the
 // test workers through the environment (workers inherit it).
-import { startEmulators, type Emulators } from '../../local/emulators';
+import { startEmulators, type Emulators } from 'local-sam';
 
 declare global {
   var __EMULATORS__: Emulators | undefined;

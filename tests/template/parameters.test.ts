@@ -1,7 +1,7 @@
 // Parameters that cannot break the stack: every numeric setting is one of a few values, and the
 // Rules refuse the combinations that fail on deploy or defeat the guarantees. Rules compare strings
 // only, so they enumerate the combinations; this checks that enumeration against the arithmetic.
-import { ruleViolations } from '../../local/template';
+import { ruleViolations } from 'local-sam/tools';
 import { template, type Json } from './stack';
 
 const parameter = (name: string): Json => template.Parameters[name] ?? {};

@@ -11,13 +11,7 @@ import { CreateTableCommand, DescribeTimeToLiveCommand, DynamoDBClient } from '@
 import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
-import { integrationFunctionArn } from '../../local/apiGateway';
-import { localApi, type LocalApi } from '../../local/apiServer';
-import { functionDefinitions, type FunctionDefinition } from '../../local/functions';
-import { sqsEventSources, type SqsEventSource } from '../../local/poller';
-import { provision, type ProvisionedStack } from '../../local/provision';
-import { scheduleSources, type ScheduleSource } from '../../local/scheduler';
-import { loadTemplate } from '../../local/template';
+import { integrationFunctionArn, localApi, type LocalApi, functionDefinitions, type FunctionDefinition, sqsEventSources, type SqsEventSource, provision, type ProvisionedStack, scheduleSources, type ScheduleSource, loadTemplate } from 'local-sam/tools';
 
 const run = promisify(execFile);
 const ROOT = join(__dirname, '..', '..');

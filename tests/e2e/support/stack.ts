@@ -1,9 +1,9 @@
-// What e2e tests know of the running stack (written by `npm start --state-file`), and small
-// HTTP helpers over it.
+// What e2e tests know of the running stack (its state file, local-sam's LocalStackState), and
+// small HTTP helpers over it.
 import { readFileSync } from 'node:fs';
-import type { stateOf } from '../../../local/start';
+import type { LocalStackState } from 'local-sam';
 
-export type StackState = ReturnType<typeof stateOf>;
+export type StackState = LocalStackState;
 
 export function stackState(): StackState {
   const file = process.env.E2E_STATE_FILE;

@@ -1,18 +1,16 @@
-// Starts the whole local stack (`npm start`) as a child process of its own, with the template
-// parameters a guarantee needs, and gives the test what it needs to reach it: HTTP, the emulators'
-// SDK clients, the Lambda Invoke API, the fault injector's counts. `kill()` ends it the hard way
-// (SIGKILL to the whole process group, DynamoDB Local's JVM included); `stop()` the way Ctrl-C would.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+// Starts the whole local stack (`local-sam start`, through local-sam's spawnLocalStack) as a child
+// process of its own, with the template parameters a guarantee needs, and gives the test what it
+// needs to reach it: HTTP, the emulators' SDK clients, the Lambda Invoke API, the fault injector's
+// counts. `kill()` ends it the hard way (SIGKILL to the whole process group, DynamoDB Local's JVM
+// included); `stop()` the way Ctrl-C would.
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import type { FaultConfig, FaultCounts } from '../../../local/faults';
-import type { stateOf } from '../../../local/start';
+import { spawnLocalStack, type FaultConfig, type FaultCounts, type LocalStackState, type SpawnedStack } from 'local-sam';
 
-export type StackState = ReturnType<typeof stateOf>;
+export type StackState = LocalStackState;
 
 export const ROOT = join(__dirname, '..', '..', '..');
 export const GUARANTEES_DIR = join(ROOT, '.local', 'guarantees');
@@ -28,7 +26,7 @@ export interface StackOptions {
   persistDir?: string;
   /** Have DynamoDB report transaction conflicts, as it does on AWS (`--transaction-conflicts`). */
   transactionConflicts?: boolean;
-  /** Faults to inject, as a `--faults` file holds them (local/faults.ts); windows count from the stack's start. */
+  /** Faults to inject, as a `--faults` file holds them (local-sam's README); windows count from the stack's start. */
   faults?: FaultConfig;
 }
 
@@ -43,9 +41,7 @@ export class StackProcess {
 
   private constructor(
     readonly options: StackOptions,
-    readonly child: ChildProcess,
-    readonly state: StackState,
-    readonly logFile: string,
+    readonly spawned: SpawnedStack,
   ) {}
 
   static async start(options: StackOptions): Promise<StackProcess> {
@@ -60,38 +56,25 @@ export class StackProcess {
   }
 
   private static async startOnce(options: StackOptions): Promise<StackProcess> {
-    const dir = join(GUARANTEES_DIR, options.name);
-    mkdirSync(dir, { recursive: true });
-    const stateFile = join(dir, 'stack.json');
-    const logFile = join(dir, 'stack.log');
-    rmSync(stateFile, { force: true });
-    const log = openSync(logFile, 'w');
-    const args = [require.resolve('tsx/cli'), '--disable-warning=ExperimentalWarning', join(ROOT, 'local', 'start.ts'), '--port', '0', '--lambda-port', '0'];
-    for (const [name, value] of Object.entries(options.parameters ?? {})) args.push('--param', `${name}=${value}`);
-    if (options.relaxedParameters) args.push('--relaxed-params');
-    if (options.transactionConflicts) args.push('--transaction-conflicts');
-    if (options.faults) {
-      const faultFile = join(dir, 'faults.json');
-      writeFileSync(faultFile, JSON.stringify(options.faults, null, 2));
-      args.push('--faults', faultFile);
-    }
-    if (options.persistDir) args.push('--persist', options.persistDir);
-    // --parent-pid: an interrupted test run must not leave the stack (and its JVM) behind.
-    args.push('--state-file', stateFile, '--env-vars-file', join(dir, 'env.json'), '--build-dir', join(dir, 'build'), '--parent-pid', String(process.pid));
-    // Its own process group, so that the whole stack can be stopped, or killed, at once.
-    const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', log, log], detached: true, env: { ...process.env, FORCE_COLOR: '0' } });
-    closeSync(log);
+    const spawned = await spawnLocalStack({
+      appDir: ROOT,
+      workDir: join(GUARANTEES_DIR, options.name),
+      lambdaPort: 0,
+      ...(options.parameters ? { parameters: options.parameters } : {}),
+      ...(options.relaxedParameters ? { relaxedParameters: true } : {}),
+      ...(options.transactionConflicts ? { transactionConflicts: true } : {}),
+      ...(options.faults ? { faults: options.faults } : {}),
+      ...(options.persistDir ? { persistDir: options.persistDir } : {}),
+    });
+    return new StackProcess(options, spawned);
+  }
 
-    const deadline = Date.now() + 180_000;
-    while (!existsSync(stateFile)) {
-      if (child.exitCode !== null || Date.now() > deadline) {
-        if (child.exitCode === null) killGroup(child);
-        const tail = readFileSync(logFile, 'utf8').split('\n').slice(-30).join('\n');
-        throw new Error(`The local stack ${options.name} did not start (see ${logFile}):\n${tail}`);
-      }
-      await sleep(100);
-    }
-    return new StackProcess(options, child, JSON.parse(readFileSync(stateFile, 'utf8')) as StackState, logFile);
+  get state(): StackState {
+    return this.spawned.state;
+  }
+
+  get logFile(): string {
+    return this.spawned.logFile;
   }
 
   get url(): string {
@@ -168,20 +151,13 @@ export class StackProcess {
   /** Ends the stack the way Ctrl-C would, and makes sure nothing it started outlives it. */
   async stop(): Promise<void> {
     this.destroyClients();
-    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
-    const exited = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
-    this.child.kill('SIGTERM');
-    const killer = setTimeout(() => killGroup(this.child), 20_000);
-    await exited;
-    clearTimeout(killer);
-    await groupGone(this.child);
+    await this.spawned.stop();
   }
 
   /** A crash: SIGKILL to every process of the stack at once (node, the JVM, esbuild), no clean-up. */
   async kill(): Promise<void> {
     this.destroyClients();
-    killGroup(this.child);
-    await groupGone(this.child);
+    await this.spawned.kill();
   }
 
   private destroyClients(): void {
@@ -191,43 +167,6 @@ export class StackProcess {
     this.clientsCache.sns.destroy();
     this.clientsCache = undefined;
   }
-}
-
-function killGroup(child: ChildProcess): void {
-  try {
-    process.kill(-(child.pid as number), 'SIGKILL');
-  } catch {
-    // Already gone.
-  }
-}
-
-/** Waits until no process of the group runs any more (zombies, left for init to reap, do not count). */
-async function groupGone(child: ChildProcess): Promise<void> {
-  const deadline = Date.now() + 20_000;
-  while (groupAlive(child.pid as number) && Date.now() < deadline) await sleep(50);
-}
-
-function groupAlive(pgid: number): boolean {
-  if (!existsSync('/proc/self/stat')) {
-    try {
-      process.kill(-pgid, 0);
-      return true;
-    } catch {
-      return false;
-    }
-  }
-  return readdirSync('/proc')
-    .filter((entry) => /^\d+$/.test(entry))
-    .some((pid) => {
-      try {
-        // "pid (comm) state ppid pgrp ..."; comm may contain spaces, so read after its closing parenthesis.
-        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-        const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-        return Number(pgrp) === pgid && state !== 'Z';
-      } catch {
-        return false;
-      }
-    });
 }
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

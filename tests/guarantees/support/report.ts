@@ -2,7 +2,7 @@
 // (.local/guarantees/<name>/summary.json), and prints it in one line.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { FaultCounts } from '../../../local/faults';
+import type { FaultCounts } from 'local-sam';
 import { GUARANTEES_DIR } from './localStack';
 
 export function recordSummary(name: string, summary: Record<string, unknown>): void {

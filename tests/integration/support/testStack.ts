@@ -7,8 +7,7 @@ import { DeleteMessageBatchCommand, ReceiveMessageCommand, SQSClient, type Messa
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { loadTemplate } from '../../../local/template';
-import { provision, type ProvisionedStack } from '../../../local/provision';
+import { loadTemplate, provision, type ProvisionedStack } from 'local-sam/tools';
 import { lambdaContext } from '../../support/factories';
 
 export interface TestStack {
