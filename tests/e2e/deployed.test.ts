@@ -3,19 +3,18 @@
 // the stack's outputs and API key served by a stand-in for CloudFormation and API Gateway at the
 // SDK's boundary (support/awsStub.ts). The command itself runs unchanged, in a process of its own.
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { StackState } from './support/stack';
-import { startStack, stopStack } from './support/stackSetup';
+import type { LocalStackState } from 'local-sam';
+import { startStack } from './support/stackSetup';
 import { startAwsStub, type AwsStub } from './support/awsStub';
 
 const root = join(__dirname, '..', '..');
 const STACK_NAME = 'order-capture-dev';
 
-/** A local stack that requires its API key, as the deployed API does: the one thing to port to spawnLocalStack(). */
-async function startStackAsAwsServesIt(): Promise<{ state: StackState; stop: () => Promise<void> }> {
-  const started = await startStack('deployed', ['--api-keys']);
-  return { state: JSON.parse(readFileSync(started.stateFile, 'utf8')) as StackState, stop: () => stopStack(started.child) };
+/** A local stack that requires its API key, as the deployed API does. */
+async function startStackAsAwsServesIt(): Promise<{ state: LocalStackState; stop: () => Promise<void> }> {
+  const started = await startStack('deployed', { apiKeys: true });
+  return { state: started.state, stop: () => started.stop() };
 }
 
 function testDeployed(stub: AwsStub, args: string[]): Promise<{ code: number | null; output: string }> {
