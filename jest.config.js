@@ -15,6 +15,9 @@ module.exports = {
       globalTeardown: '<rootDir>/tests/support/emulatorTeardown.ts',
       setupFilesAfterEnv: ['<rootDir>/tests/support/slowTests.ts'],
     },
+    // The local runtime on SAM apps of every common shape (fixture apps under packages/local-sam/test/fixtures),
+    // each started in-process on emulators of its own.
+    { ...common, displayName: 'local-sam-fixtures', testMatch: ['<rootDir>/packages/local-sam/test/shapes/**/*.test.ts'], setupFilesAfterEnv: ['<rootDir>/tests/support/slowTests.ts'] },
     // template.yaml and swagger.yaml read as specifications: least privilege, encryption, API keys, alarms.
     { ...common, displayName: 'template', testMatch: ['<rootDir>/tests/template/**/*.test.ts'] },
     {

@@ -158,7 +158,7 @@ export function summary(local: LocalStack, envVarsFile?: string): string {
   );
   section('Topics', stack.topics.map((topic) => `${topic.name.padEnd(48)} -> ${stack.subscriptions.filter((s) => s.topicArn === topic.arn).map((s) => stack.queueByArn(s.endpoint)?.logicalId ?? s.endpoint).join(', ')}`));
   section('Tables', stack.tables.map((table) => table.name));
-  section('Schedules', local.schedules.map((schedule) => `${schedule.expression.padEnd(20)} -> ${schedule.functionLogicalId}${schedule.intervalMs ? '' : ' (cron: not run locally)'}`));
+  section('Schedules', local.schedules.map((schedule) => `${schedule.expression.padEnd(20)} -> ${schedule.functionLogicalId}${schedule.notRunLocally ? ` (not run locally: ${schedule.notRunLocally})` : ''}`));
   section('Emulators', [
     `DynamoDB Local  ${local.emulators.dynamoEndpoint}`,
     `                its port is reachable from the network: DynamoDB Local cannot listen on loopback only (telemetry off, CORS for ${local.url || 'no origin'} only)`,
