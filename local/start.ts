@@ -1,4 +1,5 @@
 // `npm start`: runs the whole stack on this machine and prints what runs where.
+//   --template FILE     the SAM template to run (default: the project's template.yaml)
 //   --port N            API port (default: PORT or 3000)
 //   --lambda-port N     also serve the Lambda Invoke API there (as `sam local start-lambda`; 0: any free port)
 //   --persist DIR       keep DynamoDB and SNS/SQS data in DIR between runs
@@ -26,6 +27,7 @@ import { samEnvVars } from './samEnvVars';
 import type { UsagePlanLimits } from './usagePlan';
 
 export interface CliOptions {
+  templatePath?: string;
   port: number;
   lambdaPort?: number;
   persistDir?: string;
@@ -44,6 +46,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
   const { values } = parseArgs({
     args: argv,
     options: {
+      template: { type: 'string' },
       port: { type: 'string' },
       'lambda-port': { type: 'string' },
       persist: { type: 'string' },
@@ -76,6 +79,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
     port,
     parameters,
     relaxedParameters: values['relaxed-params'] === true,
+    ...(values.template ? { templatePath: resolvePath(values.template) } : {}),
     envVarsFile: values['env-vars-file'] ?? join(PROJECT_ROOT, LOCAL_DIR, 'env.json'),
     ...(values['emulator-host'] ? { emulatorHost: values['emulator-host'] } : {}),
     ...(lambdaPort !== undefined ? { lambdaPort } : {}),
@@ -156,7 +160,14 @@ export function summary(local: LocalStack, envVarsFile?: string): string {
         .join('  ');
     }),
   );
-  section('Topics', stack.topics.map((topic) => `${topic.name.padEnd(48)} -> ${stack.subscriptions.filter((s) => s.topicArn === topic.arn).map((s) => stack.queueByArn(s.endpoint)?.logicalId ?? s.endpoint).join(', ')}`));
+  section(
+    'Topics',
+    stack.topics.map((topic) => {
+      const queues = stack.subscriptions.filter((s) => s.topicArn === topic.arn).map((s) => stack.queueByArn(s.endpoint)?.logicalId ?? s.endpoint);
+      const functions = local.snsEventSources.filter((source) => source.topicArn === topic.arn).map((source) => source.functionLogicalId);
+      return `${topic.name.padEnd(48)} -> ${[...queues, ...functions].join(', ')}`;
+    }),
+  );
   section('Tables', stack.tables.map((table) => table.name));
   section('Schedules', local.schedules.map((schedule) => `${schedule.expression.padEnd(20)} -> ${schedule.functionLogicalId}${schedule.notRunLocally ? ` (not run locally: ${schedule.notRunLocally})` : ''}`));
   section('Emulators', [
@@ -169,9 +180,7 @@ export function summary(local: LocalStack, envVarsFile?: string): string {
     const { seed, rules } = local.faults.injector.counts();
     section(`Faults (seed ${seed}; windows count seconds from now; counts: GET ${local.faults.endpoint}${COUNTS_PATH})`, rules.map((rule) => rule.text));
   }
-  const ignored = new Map<string, number>();
-  for (const resource of stack.ignored) ignored.set(resource.type, (ignored.get(resource.type) ?? 0) + 1);
-  if (ignored.size > 0) lines.push(`  Not emulated: ${[...ignored].map(([type, count]) => (count > 1 ? `${type} x${count}` : type)).join(', ')}`);
+  section('Warnings (what does not run locally, and what that means)', local.warnings);
   if (envVarsFile) lines.push(`  For sam local invoke: --env-vars ${relative(process.cwd(), envVarsFile)} (this stack's variables; see the README)`);
   lines.push('  Ctrl-C stops everything.');
   return lines.join('\n');
@@ -180,6 +189,7 @@ export function summary(local: LocalStack, envVarsFile?: string): string {
 async function main(): Promise<void> {
   const cli = parseCli(process.argv.slice(2));
   const local = await startLocalStack({
+    ...(cli.templatePath ? { templatePath: cli.templatePath } : {}),
     port: cli.port,
     ...(cli.lambdaPort !== undefined ? { lambdaPort: cli.lambdaPort } : {}),
     parameters: cli.parameters,
