@@ -181,6 +181,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     });
 
     const schedules = scheduleSources(definitions);
+    for (const schedule of schedules) if (schedule.notRunLocally) warnings.push(`${schedule.functionLogicalId}.${schedule.eventName} (${schedule.expression}) does not run locally: ${schedule.notRunLocally}`);
     const scheduler = startSchedules(schedules, {
       region: template.region,
       account: template.accountId,
