@@ -12,6 +12,7 @@ import {
   payloadOverApiGatewayLimit,
   requestTime,
   routesFromDefinition,
+  sortRoutes,
   substituteContext,
   toProxyEvent,
   validatesParameters,
@@ -78,6 +79,14 @@ describe('routes from the API definition (swagger.yaml through the template)', (
     expect(matchStagedRoute(routes, 'dev', '/dev/order/abc/status')).toMatchObject({ path: '/order/abc/status', calledPath: '/dev/order/abc/status', pathParameters: { orderId: 'abc' } });
     expect(matchStagedRoute(routes, 'dev', '/order/abc/status')).toMatchObject({ path: '/order/abc/status', calledPath: '/order/abc/status' });
     expect(matchStagedRoute(routes, 'dev', '/prod/order')).toBeUndefined();
+  });
+
+  it('reads a path under the stage as the deployed URL does, even where the unprefixed form also matches', () => {
+    const rooted = sortRoutes(routesFromDefinition({ paths: { '/': { get: {} }, '/{id}': { get: {} } } }));
+    expect(matchStagedRoute(rooted, 'Prod', '/Prod/')).toMatchObject({ path: '/', calledPath: '/Prod/' });
+    expect(matchStagedRoute(rooted, 'Prod', '/Prod')).toMatchObject({ path: '/', calledPath: '/Prod' });
+    expect(matchStagedRoute(rooted, 'Prod', '/Prod/abc')).toMatchObject({ path: '/abc', pathParameters: { id: 'abc' } });
+    expect(matchStagedRoute(rooted, 'Prod', '/abc')).toMatchObject({ path: '/abc', pathParameters: { id: 'abc' } });
   });
 
   it('requires the API key where an operation’s security names an apiKey scheme, as API Gateway imports it', () => {
