@@ -24,6 +24,7 @@ import { CONSOLE_PATH } from './console/server';
 import { faultReport, readFaultSpec, type FaultConfig } from './faults';
 import { PROJECT_ROOT, startLocalStack, type LocalStack } from './runtime';
 import { samEnvVars } from './samEnvVars';
+import { nextFireTime, type ScheduleSource } from './scheduler';
 import type { UsagePlanLimits } from './usagePlan';
 
 export interface CliOptions {
@@ -169,7 +170,11 @@ export function summary(local: LocalStack, envVarsFile?: string): string {
     }),
   );
   section('Tables', stack.tables.map((table) => table.name));
-  section('Schedules', local.schedules.map((schedule) => `${schedule.expression.padEnd(20)} -> ${schedule.functionLogicalId}${schedule.notRunLocally ? ` (not run locally: ${schedule.notRunLocally})` : ''}`));
+  const nextRun = (schedule: ScheduleSource) => {
+    const next = nextFireTime(schedule, Date.now(), Date.now());
+    return next === undefined ? ' (not again)' : ` (next ${new Date(next).toISOString().slice(0, 16).replace('T', ' ')} UTC)`;
+  };
+  section('Schedules', local.schedules.map((schedule) => `${schedule.expression.padEnd(20)} -> ${schedule.functionLogicalId}${schedule.notRunLocally ? ` (not run locally: ${schedule.notRunLocally})` : nextRun(schedule)}`));
   section('Emulators', [
     `DynamoDB Local  ${local.emulators.dynamoEndpoint}`,
     `                its port is reachable from the network: DynamoDB Local cannot listen on loopback only (telemetry off, CORS for ${local.url || 'no origin'} only)`,
