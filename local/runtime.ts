@@ -6,6 +6,9 @@
 //   local.url, local.stack (provision.ts), local.functions.get('ShipOrderFunction').invoke(event)
 //   lambdaPort: 0 also serves the Lambda Invoke API (lambdaApi.ts) at local.lambdaUrl
 //   faults: { seed, rules } injects AWS's failure modes (faults.ts); counts: local.faults.injector.counts()
+//   local.warnings: what of the template does not run locally, one line each (compatibility.ts);
+//     a template that cannot run at all is refused before anything starts
+//   scheduleClock: a faster clock for the schedules (tests)
 //   await local.stop();   // API, schedules, pollers, workers, emulators (and DynamoDB Local's JVM)
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { join, resolve as resolvePath } from 'node:path';
