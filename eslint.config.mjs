@@ -11,6 +11,11 @@ export default tseslint.config(
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
   {
+    // The fixture apps' handlers run on Node, as Lambda runs them (.mjs as ES modules).
+    files: ['packages/local-sam/test/fixtures/**/*.{js,cjs,mjs}'],
+    languageOptions: { globals: { console: 'readonly', process: 'readonly', exports: 'writable' } },
+  },
+  {
     // The console's page script runs in the browser, as an ES module.
     files: ['packages/local-sam/src/console/*.js'],
     languageOptions: {

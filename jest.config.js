@@ -8,7 +8,7 @@ module.exports = {
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/tests/unit/**/*.test.ts'], setupFiles: ['<rootDir>/tests/support/unitEnv.ts'] },
     // The local runtime's own tests (packages/local-sam), on fixture apps of their own.
-    { ...common, displayName: 'local-sam', testMatch: ['<rootDir>/packages/local-sam/test/**/*.test.ts'] },
+    { ...common, displayName: 'local-sam', testMatch: ['<rootDir>/packages/local-sam/test/**/*.test.ts'], testPathIgnorePatterns: ['/node_modules/', '<rootDir>/packages/local-sam/test/shapes/'] },
     {
       ...common,
       displayName: 'integration',
@@ -17,6 +17,9 @@ module.exports = {
       globalTeardown: '<rootDir>/tests/support/emulatorTeardown.ts',
       setupFilesAfterEnv: ['<rootDir>/tests/support/slowTests.ts'],
     },
+    // The local runtime on SAM apps of every common shape (fixture apps under packages/local-sam/test/fixtures),
+    // each started in-process on emulators of its own.
+    { ...common, displayName: 'local-sam-fixtures', testMatch: ['<rootDir>/packages/local-sam/test/shapes/**/*.test.ts'], setupFilesAfterEnv: ['<rootDir>/tests/support/slowTests.ts'] },
     // template.yaml and swagger.yaml read as specifications: least privilege, encryption, API keys, alarms.
     { ...common, displayName: 'template', testMatch: ['<rootDir>/tests/template/**/*.test.ts'] },
     {

@@ -96,10 +96,13 @@ export interface RouteMatch {
  * (there, too, `requestContext.path` is what the client called).
  */
 export function matchStagedRoute(routes: ApiRoute[], stage: string, calledPath: string): RouteMatch | undefined {
-  const direct = matchRoute(routes, calledPath);
-  if (direct || !calledPath.startsWith(`/${stage}/`)) return direct;
-  const match = matchRoute(routes, calledPath.slice(stage.length + 1));
-  return match && { ...match, calledPath };
+  // A path under the stage reads as the deployed URL does, before the unprefixed form: /Prod/ is
+  // the root resource, not /{id} with id Prod (sam init's web template has both).
+  if (calledPath === `/${stage}` || calledPath.startsWith(`/${stage}/`)) {
+    const staged = matchRoute(routes, calledPath.slice(stage.length + 1) || '/');
+    if (staged) return { ...staged, calledPath };
+  }
+  return matchRoute(routes, calledPath);
 }
 
 export function matchRoute(routes: ApiRoute[], path: string): RouteMatch | undefined {

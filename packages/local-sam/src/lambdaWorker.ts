@@ -1,8 +1,11 @@
 // Runs inside a worker thread: one Lambda execution environment. It loads the function's bundle
 // once (the init phase, with the function's own process.env set by the parent) and then handles
 // one invocation at a time, with a Lambda `context`. Bundled to JavaScript by build.ts.
+import { readFileSync } from 'node:fs';
 import { enableCompileCache } from 'node:module';
 import { getPriority, setPriority } from 'node:os';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 
 export interface WorkerConfig {
@@ -79,6 +82,31 @@ function call(handler: Handler, event: unknown, context: object): Promise<unknow
   });
 }
 
+/** Whether Node reads the file as an ES module: .mjs, or .js under a package.json with "type": "module". */
+function isEsm(file: string): boolean {
+  if (file.endsWith('.mjs')) return true;
+  if (file.endsWith('.cjs')) return false;
+  for (let dir = dirname(file); ; dir = dirname(dir)) {
+    try {
+      return (JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { type?: string }).type === 'module';
+    } catch {
+      if (dirname(dir) === dir) return false;
+    }
+  }
+}
+
+/** Loads the handler as Lambda's Node.js runtime does: ES modules by import (top-level await included), CommonJS by require. */
+async function loadHandler(config: WorkerConfig): Promise<Handler> {
+  const exported = (isEsm(config.handlerFile)
+    ? await import(pathToFileURL(config.handlerFile).href)
+    : // eslint-disable-next-line @typescript-eslint/no-require-imports
+      require(config.handlerFile)) as Record<string, unknown>;
+  let candidate: unknown = exported;
+  for (const name of config.handlerExport.split('.')) candidate = (candidate as Record<string, unknown> | undefined)?.[name];
+  if (typeof candidate !== 'function') throw Object.assign(new Error(`${config.handlerFile} does not export a function ${config.handlerExport}`), { name: 'Runtime.HandlerNotFound' });
+  return candidate as Handler;
+}
+
 function main(port: NonNullable<typeof parentPort>): void {
   const config = workerData as WorkerConfig;
   if (config.niceIncrement) {
@@ -91,24 +119,20 @@ function main(port: NonNullable<typeof parentPort>): void {
   const post = (reply: WorkerReply) => port.postMessage(reply);
   if (config.compileCacheDir) enableCompileCache(config.compileCacheDir);
 
-  let handler: Handler;
-  try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const exported = require(config.handlerFile) as Record<string, unknown>;
-    const candidate = exported[config.handlerExport];
-    if (typeof candidate !== 'function') throw Object.assign(new Error(`${config.handlerFile} does not export a function ${config.handlerExport}`), { name: 'Runtime.HandlerNotFound' });
-    handler = candidate as Handler;
-  } catch (error) {
-    post({ type: 'initError', error: serializeError(error) });
-    return;
-  }
-  post({ type: 'ready' });
+  const loading = loadHandler(config);
+  loading.then(
+    () => post({ type: 'ready' }),
+    (error: unknown) => post({ type: 'initError', error: serializeError(error) }),
+  );
 
   port.on('message', (message: InvokeMessage) => {
-    call(handler, message.event, lambdaContext(config, message)).then(
-      // The result crosses the thread boundary as JSON, as it would leave Lambda.
-      (result) => post({ type: 'result', requestId: message.requestId, result: result === undefined ? null : JSON.parse(JSON.stringify(result)) }),
-      (error: unknown) => post({ type: 'error', requestId: message.requestId, error: serializeError(error) }),
+    // Invocations come only after 'ready'.
+    void loading.then((handler) =>
+      call(handler, message.event, lambdaContext(config, message)).then(
+        // The result crosses the thread boundary as JSON, as it would leave Lambda.
+        (result) => post({ type: 'result', requestId: message.requestId, result: result === undefined ? null : JSON.parse(JSON.stringify(result)) }),
+        (error: unknown) => post({ type: 'error', requestId: message.requestId, error: serializeError(error) }),
+      ),
     );
   });
 }

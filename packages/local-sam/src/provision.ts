@@ -320,7 +320,7 @@ function normalizeRedrivePolicy(policy: Record<string, unknown>): Record<string,
  * The queue's URL on the endpoint the emulator is reached at now. The emulator may hand out a URL
  * with another host (or, from persisted data, an earlier run's port); it finds queues by path.
  */
-function queueUrlOf(returned: string | undefined, target: ProvisionTarget): string {
+export function queueUrlOf(returned: string | undefined, target: ProvisionTarget): string {
   if (!returned) throw new Error('the emulator returned no queue URL');
   return `${target.messagingEndpoint.replace(/\/+$/, '')}${returned.replace(/^[a-z]+:\/\/[^/]+/i, '')}`;
 }

@@ -6,6 +6,9 @@
 //   local.url, local.stack (provision.ts), local.functions.get('MyFunction').invoke(event)
 //   lambdaPort: 0 also serves the Lambda Invoke API (lambdaApi.ts) at local.lambdaUrl
 //   faults: { seed, rules } injects AWS's failure modes (faults.ts); counts: local.faults.injector.counts()
+//   local.warnings: what of the template does not run locally, one line each (compatibility.ts);
+//     a template that cannot run at all is refused before anything starts
+//   scheduleClock: a faster clock for the schedules (tests)
 //   await local.stop();   // API, schedules, pollers, workers, emulators (and DynamoDB Local's JVM)
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { join, resolve as resolvePath } from 'node:path';
@@ -15,6 +18,7 @@ import { startAwsProxy, throughProxy } from './awsProxy';
 import { checkRuleTargets, FaultInjector, type FaultConfig } from './faults';
 import { startLambdaApi } from './lambdaApi';
 import { buildFunctions, buildRuntimeModule, LOCAL_DIR } from './build';
+import { checkTemplate } from './compatibility';
 import { Observations } from './console/observations';
 import { pipelineOf } from './console/pipeline';
 import type { ConsolePanel } from './console/panels';
@@ -24,7 +28,8 @@ import { functionDefinitions, FunctionRuntime } from './functions';
 import { runtimeLog, terminalSink, type LogSink } from './logs';
 import { DEFAULT_POLLER_CONCURRENCY, sqsEventSources, SqsPoller } from './poller';
 import { provision, type ProvisionedStack } from './provision';
-import { scheduleSources, startSchedules, type ScheduleSource } from './scheduler';
+import { scheduleSources, startSchedules, type ScheduleSource, type SchedulerClock } from './scheduler';
+import { provisionSnsEventSources, snsInvoker, type SnsEventSource } from './snsEvents';
 import { defaultStackName } from './stackName';
 import { loadTemplate } from './template';
 
@@ -61,6 +66,8 @@ export interface LocalStackOptions {
   functionConcurrency?: number;
   /** Concurrent batches per SQS event source unless its ScalingConfig caps it lower. */
   pollerConcurrency?: number;
+  /** The schedules' time (default: the real one); a test passes a faster clock to see cron() and rate() schedules fire. */
+  scheduleClock?: SchedulerClock;
 }
 
 export interface LocalStack {
@@ -75,6 +82,10 @@ export interface LocalStack {
   functions: FunctionRuntime;
   pollers: SqsPoller[];
   schedules: ScheduleSource[];
+  /** The functions' `Type: SNS` events, each delivered through a queue of its own (snsEvents.ts). */
+  snsEventSources: SnsEventSource[];
+  /** What of the template does not run locally, and what that means, one line each (compatibility.ts). */
+  warnings: string[];
   /** When faults are injected: the proxy the functions and pollers call AWS through, and the injector (its counts). */
   faults?: { endpoint: string; injector: FaultInjector };
   startupMs: number;
@@ -91,6 +102,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     stackName: options.stackName ?? defaultStackName(templatePath),
     enforceParameterConstraints: !options.relaxedParameters,
   });
+  // Refused here, before anything starts, when unusable.
+  const warnings = checkTemplate(template);
   const buildDir = options.buildDir ?? join(template.dir, LOCAL_DIR, 'build');
   const logicalIdsOf = (type: string) => Object.values(template.resources).filter((resource) => resource.type === type).map((resource) => resource.logicalId);
   // Refused before anything starts: a rule for a function or a table the template does not have.
@@ -161,6 +174,13 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
           log: (line) => sink(`${source.functionLogicalId}:${source.eventName}`, line),
         }),
     );
+    const sns = await provisionSnsEventSources(stack, definitions, emulators, options.pollerConcurrency ?? DEFAULT_POLLER_CONCURRENCY);
+    warnings.push(...sns.warnings);
+    for (const source of sns.sources) {
+      const log = (line: string) => sink(`${source.functionLogicalId}:${source.eventName}`, line);
+      const invoke = snsInvoker(source, (event) => functions.get(source.functionLogicalId).invoke(event), log);
+      pollers.push(new SqsPoller(source.delivery, { sqs, region: template.region, invoke, log }));
+    }
     for (const poller of pollers) poller.start();
     // Stopping the functions ends in-flight batches at once (undeleted, so they run again later);
     // the pollers have been told to stop first, so no new batch starts meanwhile.
@@ -171,10 +191,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     });
 
     const schedules = scheduleSources(definitions);
+    for (const schedule of schedules) if (schedule.notRunLocally) warnings.push(`${schedule.functionLogicalId}.${schedule.eventName} (${schedule.expression}) does not run locally: ${schedule.notRunLocally}`);
     const scheduler = startSchedules(schedules, {
       region: template.region,
       account: template.accountId,
       invoke: (source, event) => functions.get(source.functionLogicalId).invoke(event),
+      ...(options.scheduleClock ? { clock: options.scheduleClock } : {}),
     });
     cleanups.push(() => scheduler.stop());
 
@@ -215,6 +237,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       functions,
       pollers,
       schedules,
+      snsEventSources: sns.sources,
+      warnings,
       ...(proxy && injector ? { faults: { endpoint: proxy.endpoint, injector } } : {}),
       startupMs: Date.now() - started,
       stop: stopAll,

@@ -29,6 +29,7 @@ import type { LocalSamApp } from './defineApp';
 import { faultReport, readFaultSpec, type FaultConfig } from './faults';
 import { startLocalStack, type LocalStack } from './runtime';
 import { samEnvVars } from './samEnvVars';
+import { nextFireTime, type ScheduleSource } from './scheduler';
 import { stateOf } from './state';
 import type { UsagePlanLimits } from './usagePlan';
 
@@ -111,18 +112,6 @@ function usagePlanSummary(limits: UsagePlanLimits | undefined): string {
   return `usage plan: ${throttle}${limits.quota ? `, ${limits.quota.limit} a day` : ''}`;
 }
 
-/** What AutoPublishAlias and nested applications mean locally, one line each. */
-export function aliasAndNestingNotes(stack: Pick<LocalStack['stack'], 'template' | 'resolve'>): string[] {
-  const resources = Object.values(stack.template.resources);
-  const aliased = resources.filter((resource) => resource.type === 'AWS::Serverless::Function' && resource.properties.AutoPublishAlias !== undefined);
-  const notes = aliased.length === 0 ? [] : [`Aliases: ${aliased.map((fn) => `${fn.logicalId}:${String(stack.resolve(fn.properties.AutoPublishAlias))}`).join(', ')} (AutoPublishAlias) name each function's one local version; DeploymentPreference's traffic shifting and its alarms are not run.`];
-  for (const app of resources.filter((resource) => resource.type === 'AWS::Serverless::Application')) {
-    const location = app.properties.Location;
-    notes.push(`Warning: ${app.logicalId} is a nested application (AWS::Serverless::Application${typeof location === 'string' ? `, ${location}` : ''}): not run locally; none of its resources exist and its outputs are placeholders.`);
-  }
-  return notes;
-}
-
 export function summary(local: LocalStack, envVarsFile?: string, panelTitles?: string): string {
   const { stack, api } = local;
   const lines: string[] = [];
@@ -163,9 +152,20 @@ export function summary(local: LocalStack, envVarsFile?: string, panelTitles?: s
         .join('  ');
     }),
   );
-  section('Topics', stack.topics.map((topic) => `${topic.name.padEnd(48)} -> ${stack.subscriptions.filter((s) => s.topicArn === topic.arn).map((s) => stack.queueByArn(s.endpoint)?.logicalId ?? s.endpoint).join(', ')}`));
+  section(
+    'Topics',
+    stack.topics.map((topic) => {
+      const queues = stack.subscriptions.filter((s) => s.topicArn === topic.arn).map((s) => stack.queueByArn(s.endpoint)?.logicalId ?? s.endpoint);
+      const functions = local.snsEventSources.filter((source) => source.topicArn === topic.arn).map((source) => source.functionLogicalId);
+      return `${topic.name.padEnd(48)} -> ${[...queues, ...functions].join(', ')}`;
+    }),
+  );
   section('Tables', stack.tables.map((table) => table.name));
-  section('Schedules', local.schedules.map((schedule) => `${schedule.expression.padEnd(20)} -> ${schedule.functionLogicalId}${schedule.intervalMs ? '' : ' (cron: not run locally)'}`));
+  const nextRun = (schedule: ScheduleSource) => {
+    const next = nextFireTime(schedule, Date.now(), Date.now());
+    return next === undefined ? ' (not again)' : ` (next ${new Date(next).toISOString().slice(0, 16).replace('T', ' ')} UTC)`;
+  };
+  section('Schedules', local.schedules.map((schedule) => `${schedule.expression.padEnd(20)} -> ${schedule.functionLogicalId}${schedule.notRunLocally ? ` (not run locally: ${schedule.notRunLocally})` : nextRun(schedule)}`));
   section('Emulators', [
     `DynamoDB Local  ${local.emulators.dynamoEndpoint}`,
     `                its port is reachable from the network: DynamoDB Local cannot listen on loopback only (telemetry off, CORS for ${local.url || 'no origin'} only)`,
@@ -176,10 +176,7 @@ export function summary(local: LocalStack, envVarsFile?: string, panelTitles?: s
     const { seed, rules } = local.faults.injector.counts();
     section(`Faults (seed ${seed}; windows count seconds from now; counts: GET ${local.faults.endpoint}${COUNTS_PATH})`, rules.map((rule) => rule.text));
   }
-  const ignored = new Map<string, number>();
-  for (const resource of stack.ignored) ignored.set(resource.type, (ignored.get(resource.type) ?? 0) + 1);
-  if (ignored.size > 0) lines.push(`  Not emulated: ${[...ignored].map(([type, count]) => (count > 1 ? `${type} x${count}` : type)).join(', ')}`);
-  for (const line of aliasAndNestingNotes(stack)) lines.push(`  ${line}`);
+  section('Warnings (what does not run locally, and what that means)', local.warnings);
   if (envVarsFile) lines.push(`  For sam local invoke: --env-vars ${relative(process.cwd(), envVarsFile)} (this stack's variables)`);
   lines.push('  Ctrl-C stops everything.');
   return lines.join('\n');

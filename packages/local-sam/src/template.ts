@@ -58,6 +58,8 @@ export interface Template {
   mappings: Record<string, Record<string, Record<string, unknown>>>;
   /** Resources whose Condition holds, by logical id. */
   resources: Record<string, TemplateResource>;
+  /** Every resource the template declares, its Condition true or not: logical id -> type. */
+  declared: Record<string, string>;
   outputs: Record<string, { Value: unknown; Description?: string }>;
   /** The Rules section, raw. */
   rules: Record<string, unknown>;
@@ -122,6 +124,7 @@ export function loadTemplate(path: string, overrides: Record<string, string> = {
     conditions: {},
     mappings: (isObject(document.Mappings) ? document.Mappings : {}) as Template['mappings'],
     resources: {},
+    declared: {},
     outputs: (isObject(document.Outputs) ? document.Outputs : {}) as Template['outputs'],
     rules: isObject(document.Rules) ? document.Rules : {},
   };
@@ -138,6 +141,7 @@ export function loadTemplate(path: string, overrides: Record<string, string> = {
   const globals = isObject(document.Globals) ? document.Globals : {};
   for (const [logicalId, definition] of Object.entries(document.Resources)) {
     if (!isObject(definition) || typeof definition.Type !== 'string') throw new TemplateError(`Resource ${logicalId} has no Type`);
+    template.declared[logicalId] = definition.Type;
     if (typeof definition.Condition === 'string' && !template.conditions[definition.Condition]) continue;
     const own = isObject(definition.Properties) ? definition.Properties : {};
     const globalSection = definition.Type.startsWith('AWS::Serverless::') ? globals[definition.Type.slice('AWS::Serverless::'.length)] : undefined;
@@ -307,6 +311,34 @@ export function placeholderResource(template: Template, resource: TemplateResour
   }
 }
 
+/**
+ * What the SAM transform adds and templates refer to: the implicit API (`ServerlessRestApi`, its
+ * `ServerlessRestApiProdStage`), a function's implicit role (`<Fn>Role`), AutoPublishAlias's alias
+ * and version (`<Fn>.Alias`, `<Fn>.Version`, `<Fn>Alias<Name>`) and an API's `<Api>.Stage`. Locally
+ * a function has one version, so its alias and version name that function.
+ */
+export function samGeneratedResource(template: Template, logicalId: string): PhysicalResource | undefined {
+  const functionNamed = (id: string) => (template.resources[id]?.type === 'AWS::Serverless::Function' ? template.resources[id] : undefined);
+  const { accountId } = template;
+  if (/^ServerlessRestApi(ProdStage|Deployment\w*)?$/.test(logicalId) || /^ServerlessHttpApi/.test(logicalId)) {
+    return { type: 'AWS::ApiGateway::RestApi', ref: logicalId.endsWith('ProdStage') ? 'Prod' : 'local', attributes: { RootResourceId: 'root' } };
+  }
+  const member = /^(\w+)\.(Alias|Version|Stage|Deployment)$/.exec(logicalId);
+  const role = /^(\w+)Role$/.exec(logicalId);
+  const alias = /^(\w+?)Alias(\w+)$/.exec(logicalId);
+  const fn = functionNamed(member?.[1] ?? '') ?? functionNamed(role?.[1] ?? '') ?? functionNamed(alias?.[1] ?? '');
+  if (member && template.resources[member[1] ?? '']?.type === 'AWS::Serverless::Api') return { type: 'AWS::ApiGateway::Stage', ref: String(template.resources[member[1] ?? '']?.properties.StageName ?? 'Prod'), attributes: {} };
+  if (!fn) return undefined;
+  const arn = placeholderResource(template, fn).attributes.Arn ?? '';
+  if (role && fn === functionNamed(role[1] ?? '')) {
+    const name = `${template.stackName}-${logicalId}`.slice(0, 64);
+    return { type: 'AWS::IAM::Role', ref: name, attributes: { Arn: `arn:aws:iam::${accountId}:role/${name}`, RoleId: name } };
+  }
+  const aliasName = String(fn.properties.AutoPublishAlias ?? 'live');
+  if (member?.[2] === 'Version') return { type: 'AWS::Lambda::Version', ref: `${arn}:1`, attributes: { Version: '1' } };
+  return { type: 'AWS::Lambda::Alias', ref: `${arn}:${aliasName}`, attributes: {} };
+}
+
 /** Logical ids that a value refers to through Ref, Fn::GetAtt or Fn::Sub (pseudo parameters and parameters excluded by the caller). */
 export function resourceReferences(value: unknown): Set<string> {
   const found = new Set<string>();
@@ -356,12 +388,10 @@ export function createResolver(template: Template, physical: PhysicalResources, 
     const known = physical[logicalId];
     if (known) return known;
     const declared = template.resources[logicalId];
-    if (!declared) {
-      const published = publishedVersion(logicalId);
-      if (published) return published;
-      throw new TemplateError(`Unresolved reference to ${logicalId}: no such parameter or resource`);
-    }
-    return placeholderResource(template, declared);
+    if (declared) return placeholderResource(template, declared);
+    const generated = publishedVersion(logicalId) ?? samGeneratedResource(template, logicalId);
+    if (!generated) throw new TemplateError(`Unresolved reference to ${logicalId}: no such parameter or resource`);
+    return generated;
   };
   /**
    * SAM's AutoPublishAlias makes a version and an alias of a function, which a template names as

@@ -12,6 +12,7 @@ import {
   payloadOverApiGatewayLimit,
   requestTime,
   routesFromDefinition,
+  sortRoutes,
   substituteContext,
   toProxyEvent,
   validatesParameters,
@@ -77,6 +78,14 @@ describe('routes from the API definition (swagger.yaml through the template)', (
     expect(matchStagedRoute(routes, 'dev', '/dev/ticket/abc/status')).toMatchObject({ path: '/ticket/abc/status', calledPath: '/dev/ticket/abc/status', pathParameters: { ticketId: 'abc' } });
     expect(matchStagedRoute(routes, 'dev', '/ticket/abc/status')).toMatchObject({ path: '/ticket/abc/status', calledPath: '/ticket/abc/status' });
     expect(matchStagedRoute(routes, 'dev', '/prod/ticket')).toBeUndefined();
+  });
+
+  it('reads a path under the stage as the deployed URL does, even where the unprefixed form also matches', () => {
+    const rooted = sortRoutes(routesFromDefinition({ paths: { '/': { get: {} }, '/{id}': { get: {} } } }));
+    expect(matchStagedRoute(rooted, 'Prod', '/Prod/')).toMatchObject({ path: '/', calledPath: '/Prod/' });
+    expect(matchStagedRoute(rooted, 'Prod', '/Prod')).toMatchObject({ path: '/', calledPath: '/Prod' });
+    expect(matchStagedRoute(rooted, 'Prod', '/Prod/abc')).toMatchObject({ path: '/abc', pathParameters: { id: 'abc' } });
+    expect(matchStagedRoute(rooted, 'Prod', '/abc')).toMatchObject({ path: '/abc', pathParameters: { id: 'abc' } });
   });
 
   it('requires the API key where an operation’s security names an apiKey scheme, as API Gateway imports it', () => {

@@ -30,7 +30,7 @@ describe('scheduleSources', () => {
     ]);
     expect(sources).toEqual([
       { functionLogicalId: 'Sweeper', eventName: 'EveryMinute', expression: 'rate(1 minute)', intervalMs: 60_000 },
-      { functionLogicalId: 'Sweeper', eventName: 'Nightly', expression: 'cron(0 2 * * ? *)' },
+      { functionLogicalId: 'Sweeper', eventName: 'Nightly', expression: 'cron(0 2 * * ? *)', cron: expect.objectContaining({ expression: 'cron(0 2 * * ? *)' }) },
     ]);
   });
 });

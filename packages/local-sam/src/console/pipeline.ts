@@ -63,7 +63,7 @@ export function pipelineOf({ stack, api, functions, eventSources, schedules }: P
     nodes.push({ id: api.logicalId, kind: 'api', detail: [`stage ${api.stage}`] });
   }
   for (const schedule of schedules) {
-    nodes.push({ id: `${schedule.functionLogicalId}${schedule.eventName}`, kind: 'schedule', detail: [schedule.expression, ...(schedule.intervalMs ? [] : ['not run locally'])] });
+    nodes.push({ id: `${schedule.functionLogicalId}${schedule.eventName}`, kind: 'schedule', detail: [schedule.expression, ...(schedule.notRunLocally ? ['not run locally'] : [])] });
     edge(`${schedule.functionLogicalId}${schedule.eventName}`, schedule.functionLogicalId);
   }
   for (const fn of functions) {
