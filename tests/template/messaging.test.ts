@@ -1,12 +1,12 @@
 // The order topic, the work queues and their dead-letter queues: delivery, encryption, alarms.
-import { asList, logicalIdsOfType, props, referencedResources, resource, target, template, workQueueIds, type Statement } from './stack';
+import { alarmIds, asList, logicalIdsOfType, props, referencedResources, resource, target, template, workQueueIds, type Statement } from './stack';
 
 const queues = logicalIdsOfType('AWS::SQS::Queue');
 const workQueues = workQueueIds();
 const deadLetterQueueOf = (queue: string): string | undefined => target((props(queue).RedrivePolicy as { deadLetterTargetArn?: unknown } | undefined)?.deadLetterTargetArn);
 const deadLetterQueues = workQueues.map((queue) => deadLetterQueueOf(queue) ?? '');
 const sqsSubscriptions = logicalIdsOfType('AWS::SNS::Subscription').filter((id) => props(id).Protocol === 'sqs');
-const alarms = logicalIdsOfType('AWS::CloudWatch::Alarm');
+const alarms = alarmIds();
 
 interface WatchedMetric {
   MetricName: unknown;
