@@ -1,14 +1,15 @@
-// What an operator sees and hears: the functions' own metrics, the dashboard, the alarms.
+// What an operator sees and hears: the functions' own metrics, the dashboard, the alarms. The
+// dashboard and the alarms live in monitoring.yaml, read here as nested in template.yaml (stack.ts).
 import { METRICS } from '../../src/metrics';
-import { asList, environmentOf, functionIds, logicalIdsOfType, props, resource, target, template, workQueueIds, type Json } from './stack';
+import { alarmIds, asList, environmentOf, functionIds, logicalIdsOfType, monitoring, monitoringSource, props, referencedResources, resource, swagger, target, template, workQueueIds, type Json } from './stack';
 
 const functions = functionIds();
 const tables = logicalIdsOfType('AWS::DynamoDB::Table');
 const queues = logicalIdsOfType('AWS::SQS::Queue');
 const workQueues = workQueueIds();
 const deadLetterQueues = queues.filter((queue) => !workQueues.includes(queue));
-const alarms = logicalIdsOfType('AWS::CloudWatch::Alarm');
-const [dashboard = ''] = logicalIdsOfType('AWS::CloudWatch::Dashboard');
+const alarms = alarmIds();
+const [dashboard = ''] = logicalIdsOfType('AWS::CloudWatch::Dashboard', monitoring);
 
 /** A Fn::Sub string with each ${Name} as <Name>, so that what it names stays visible. */
 function substituted(value: unknown): string {
@@ -30,17 +31,39 @@ interface Graphed {
 }
 
 const body = () => JSON.parse(substituted(props(dashboard).DashboardBody)) as { widgets: Widget[] };
+
+/**
+ * A widget's metrics with CloudWatch's shorthands written out: "." repeats the field above it, and a
+ * metric that starts with "..." repeats the one above it but for its last fields.
+ */
+function spelledOut(metrics: (unknown[] | [Json])[]): (string[] | null)[] {
+  let previous: string[] = [];
+  return metrics.map((entry) => {
+    if (entry.length === 1) return null;
+    const fields = (entry as unknown[]).filter((field): field is string => typeof field === 'string');
+    const [first, ...rest] = fields;
+    const full = first === '...' ? [...previous.slice(0, previous.length - rest.length), ...rest] : fields.map((field, index) => (field === '.' ? (previous[index] ?? '') : field));
+    previous = full;
+    return full;
+  });
+}
+
 const graphed = (): Graphed[] =>
   body().widgets.flatMap(({ properties }) =>
-    properties.metrics.flatMap((entry) => {
-      if (entry.length === 1) return [];
-      const fields = (entry as unknown[]).filter((field): field is string => typeof field === 'string');
+    spelledOut(properties.metrics).flatMap((fields) => {
+      if (fields === null) return [];
       const [namespace = '', name = '', ...pairs] = fields;
       const dimensions = Object.fromEntries(Array.from({ length: pairs.length / 2 }, (_, index) => [pairs[2 * index], pairs[2 * index + 1]]));
       return [{ widget: properties.title, stat: properties.stat, namespace, name, dimensions }];
     }),
   );
 const expressions = (): string[] => body().widgets.flatMap(({ properties }) => properties.metrics.flatMap((entry) => (entry.length === 1 ? [String((entry[0] as Json).expression)] : [])));
+
+/** The functions the API's routes invoke. */
+const swaggerFunctions = (): string[] => {
+  const uris = Object.values(swagger.paths).flatMap((methods) => Object.values(methods).map((operation) => JSON.stringify((operation as Json)['x-amazon-apigateway-integration'] ?? '')));
+  return functions.filter((functionId) => uris.some((uri) => uri.includes(`\${${functionId}.`)));
+};
 
 /** The API's name as API Gateway's metrics know it. */
 const apiName = () => substituted(props('OrderCaptureApi').Name);
@@ -72,6 +95,7 @@ describe('the functions’ own metrics', () => {
 
   it('carry a service dimension of each function’s own', () => {
     const services = functions.map((functionId) => environmentOf(functionId).POWERTOOLS_SERVICE_NAME);
+    expect(services.length).toBeGreaterThan(0);
     for (const service of services) expect(typeof service).toBe('string');
     expect(new Set(services).size).toBe(functions.length);
   });
@@ -79,7 +103,8 @@ describe('the functions’ own metrics', () => {
 
 describe('the dashboard', () => {
   it('is one, valid JSON once CloudFormation has substituted it, named for the stack and its region', () => {
-    expect(logicalIdsOfType('AWS::CloudWatch::Dashboard')).toEqual([dashboard]);
+    expect(logicalIdsOfType('AWS::CloudWatch::Dashboard', monitoring)).toEqual([dashboard]);
+    expect(logicalIdsOfType('AWS::CloudWatch::Dashboard')).toEqual([]);
     expect(() => body()).not.toThrow();
     expect(props(dashboard).DashboardName).toEqual({ 'Fn::Sub': '${AWS::StackName}-${AWS::Region}' });
   });
@@ -107,12 +132,14 @@ describe('the dashboard', () => {
 
   it('shows the API’s requests, 4XX and 5XX, and its p99 latency, under the name and stage API Gateway knows it by', () => {
     const shown = graphed().filter((metric) => metric.namespace === 'AWS/ApiGateway');
+    expect(shown.length).toBeGreaterThan(0);
     for (const metric of shown) expect(metric.dimensions).toEqual({ ApiName: apiName(), Stage: '<StageName>' });
     expect(shown.map(({ name, stat }) => `${name} ${stat}`)).toEqual(expect.arrayContaining(['Count Sum', '4XXError Sum', '5XXError Sum', 'Latency p99']));
   });
 
   it('finds every metric the functions write in the stack’s namespace', () => {
     const searches = expressions().filter((expression) => expression.startsWith('SEARCH('));
+    expect(searches.length).toBeGreaterThan(0);
     for (const search of searches) expect(search).toMatch(/^SEARCH\('\{"<AWS::StackName>",/);
     const found = new Set(searches.flatMap((search) => [...search.matchAll(/MetricName="(\w+)"/g)].map((match) => match[1])));
     expect([...Object.keys(METRICS), 'ColdStart'].filter((name) => !found.has(name))).toEqual([]);
@@ -131,12 +158,14 @@ describe('the dashboard', () => {
 
 describe('alarms', () => {
   it('all notify the stack’s alarm topic, when they fire and when they clear', () => {
+    expect(alarms.length).toBeGreaterThan(0);
     for (const alarm of alarms) {
       expect({ alarm, actions: props(alarm).AlarmActions, ok: props(alarm).OKActions }).toEqual({ alarm, actions: [{ Ref: 'StackAlarmTopic' }], ok: [{ Ref: 'StackAlarmTopic' }] });
     }
   });
 
   it('take every threshold a user would tune from a parameter, but for “any dead letter at all”', () => {
+    expect(alarms.length).toBeGreaterThan(0);
     for (const alarm of alarms) {
       const threshold = props(alarm).Threshold;
       const fromParameter = typeof threshold === 'object' && String((threshold as { Ref?: string }).Ref) in template.Parameters;
@@ -145,6 +174,7 @@ describe('alarms', () => {
   });
 
   it('read at most the 10 metrics an alarm may, and compute only from the metrics they read', () => {
+    expect(alarms.length).toBeGreaterThan(0);
     for (const alarm of alarms) {
       const queries = queriesOf(alarm);
       expect({ alarm, metrics: queries.filter((query) => query.MetricStat).length <= 10 }).toEqual({ alarm, metrics: true });
@@ -204,8 +234,65 @@ describe('alarms', () => {
 
   it('each have a name of their own, under the stack’s', () => {
     const names = alarms.map((alarm) => (props(alarm).AlarmName as { 'Fn::Sub': string })['Fn::Sub']);
+    expect(names.length).toBeGreaterThan(0);
     for (const name of names) expect(name).toMatch(/^\$\{AWS::StackName\}-/);
     expect(new Set(names).size).toBe(alarms.length);
     expect(resource('StackAlarmTopic').Type).toBe('AWS::SNS::Topic');
+  });
+});
+
+describe('the monitoring part', () => {
+  it('is monitoring.yaml, nested as an application that sam build and sam deploy package with the stack', () => {
+    expect(resource('MonitoringStack')).toMatchObject({ Type: 'AWS::Serverless::Application', Properties: { Location: './monitoring.yaml' } });
+    expect(alarms.length).toBeGreaterThan(20);
+    expect(logicalIdsOfType('AWS::CloudWatch::Alarm')).toEqual([]);
+  });
+
+  it('is given every parameter it declares and no other, each a parameter or resource of template.yaml', () => {
+    const passed = props('MonitoringStack').Parameters as Json;
+    const declared = Object.keys((monitoringSource.Parameters ?? {}) as Json);
+    expect(declared.length).toBeGreaterThan(0);
+    expect(Object.keys(passed).sort()).toEqual(declared.sort());
+    for (const [name, value] of Object.entries(passed)) {
+      const named = [...referencedResources(value)];
+      expect({ name, resolvable: typeof value === 'string' || named.length > 0 || JSON.stringify(value).includes('"Ref":') || 'Fn::Sub' in (value as Json) }).toEqual({ name, resolvable: true });
+    }
+  });
+
+  it('names the functions, never their aliases, versions or deployment groups, which wait for its alarms (no circular dependency)', () => {
+    const text = JSON.stringify(props('MonitoringStack').Parameters);
+    expect(text).not.toMatch(/\.Alias|\.Version|DeploymentGroup|Aliaslive/);
+  });
+});
+
+describe('gradual deployments', () => {
+  const globals = template.Globals?.Function ?? {};
+
+  it('publish every function under one alias, shifted by CodeDeploy as the DeploymentType parameter says', () => {
+    expect(globals.AutoPublishAlias).toBe('live');
+    expect(globals.DeploymentPreference).toEqual({ Type: { Ref: 'DeploymentType' } });
+    expect(template.Parameters.DeploymentType).toMatchObject({ Default: 'AllAtOnce' });
+    expect(template.Parameters.DeploymentType?.AllowedValues).toEqual(expect.arrayContaining(['AllAtOnce', 'Canary10Percent5Minutes']));
+    for (const functionId of functions) expect({ functionId, alias: props(functionId).AutoPublishAlias ?? globals.AutoPublishAlias }).toEqual({ functionId, alias: 'live' });
+  });
+
+  it.each(functions)('watch the errors and throttles of %s on its alias, so that the old version’s health cannot mask the new one’s', (functionId) => {
+    const [alarm = ''] = alarmsWatching('AWS/Lambda', 'Errors', 'FunctionName', functionId);
+    const onMetrics = queriesOf(alarm).filter((query) => query.MetricStat);
+    expect(onMetrics.map((query) => query.MetricStat?.Metric.MetricName).sort()).toEqual(['Errors', 'Throttles']);
+    for (const query of onMetrics) expect(dimensionOf(query, 'Resource')).toEqual({ 'Fn::Sub': `\${${functionId}}:${String(globals.AutoPublishAlias)}` });
+  });
+
+  it.each(functions)('roll %s back on its own errors alarm, and the API functions also on the API’s 5XX and latency alarms', (functionId) => {
+    const rollback = ((props(functionId).DeploymentPreference as { Alarms?: unknown[] } | undefined)?.Alarms ?? []).map((value) => {
+      const [stack, output] = (value as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'];
+      expect(stack).toBe('MonitoringStack');
+      const alarm = output.replace(/^Outputs\./, '');
+      expect([{ Ref: alarm }, { 'Fn::Sub': `\${${alarm}}` }]).toContainEqual(monitoring.Outputs[alarm]?.Value);
+      return alarm;
+    });
+    const servesTheApi = swaggerFunctions().includes(functionId);
+    expect(rollback.sort()).toEqual([`${functionId}ErrorsAlarm`, ...(servesTheApi ? ['ApiLatencyAlarm', 'ApiServerErrorsAlarm'] : [])].sort());
+    for (const alarm of rollback) expect(alarms).toContain(alarm);
   });
 });

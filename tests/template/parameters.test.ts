@@ -52,6 +52,7 @@ describe('the Rules', () => {
   });
 
   it('explain every refusal in words a user can act on', () => {
+    expect(Object.keys(rules).length).toBeGreaterThan(0);
     for (const definition of Object.values(rules)) {
       for (const assertion of definition.Assertions as Json[]) expect(String(assertion.AssertDescription)).toMatch(/^\w.{40,}\.$/s);
     }

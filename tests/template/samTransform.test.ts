@@ -76,6 +76,21 @@ const property = (resource: CloudFormationResource, name: string) => resource.Pr
 const resolved = (value: unknown) => stack.resolve(value);
 const sortedBy = <T>(items: T[], key: (item: T) => string) => [...items].sort((a, b) => key(a).localeCompare(key(b)));
 
+// AutoPublishAlias makes the transform add, per function, an AWS::Lambda::Version, an
+// AWS::Lambda::Alias (<Function>Alias<name>) and a CodeDeploy deployment group (with one CodeDeploy
+// application and its service role for the stack), and point every event source, schedule and
+// `<Function>.Alias` reference at the alias. The local runtime models none of them: it runs one
+// version, which the alias resolves to. So these comparisons read an alias as its function, and
+// compare no Version, Alias, DeploymentGroup or CodeDeploy resource; the last test below checks
+// what the transform made of them instead.
+const aliases = (): Record<string, string> =>
+  Object.fromEntries(resourcesOf('AWS::Lambda::Alias').map(([logicalId, alias]) => [logicalId, (property(alias, 'FunctionName') as { Ref: string }).Ref]));
+/** The function a Ref names, through its alias if it names one. */
+const functionOf = (logicalId: string): string => aliases()[logicalId] ?? logicalId;
+/** A value with every `${<Function>Alias<name>}` in its Fn::Sub strings read as `${<Function>.Arn}`. */
+const throughAliases = (value: unknown): unknown =>
+  JSON.parse(JSON.stringify(value ?? null).replace(/\$\{(\w+)\}/g, (whole, id: string) => (id in aliases() ? `\${${aliases()[id]}.Arn}` : whole)));
+
 describe('the local reading of template.yaml against AWS’s SAM transform of it', () => {
   it('has the same functions, with the same names (where the template names them), log groups, timeouts and memory', () => {
     const transformed = resourcesOf('AWS::Lambda::Function').map(([logicalId, fn]) => ({
@@ -101,6 +116,7 @@ describe('the local reading of template.yaml against AWS’s SAM transform of it
   });
 
   it('gives every function exactly the environment the transform gives it (Globals merged), besides what Lambda sets itself', () => {
+    expect(resourcesOf('AWS::Lambda::Function').length).toBeGreaterThan(0);
     for (const [logicalId, fn] of resourcesOf('AWS::Lambda::Function')) {
       const variables = ((property(fn, 'Environment') as { Variables?: Json } | undefined)?.Variables ?? {}) as Json;
       const expected = Object.fromEntries(Object.entries(variables).map(([name, value]) => [name, String(resolved(value))]));
@@ -119,7 +135,7 @@ describe('the local reading of template.yaml against AWS’s SAM transform of it
     const transformed = resourcesOf('AWS::Lambda::EventSourceMapping')
       .filter(([, mapping]) => resolved(property(mapping, 'Enabled') ?? true) !== false)
       .map(([, mapping]) => ({
-        functionLogicalId: (property(mapping, 'FunctionName') as { Ref: string }).Ref,
+        functionLogicalId: functionOf((property(mapping, 'FunctionName') as { Ref: string }).Ref),
         queueArn: resolved(property(mapping, 'EventSourceArn')),
         // Lambda's defaults for SQS where the transform sets nothing.
         batchSize: Number(resolved(property(mapping, 'BatchSize') ?? 10)),
@@ -148,6 +164,7 @@ describe('the local reading of template.yaml against AWS’s SAM transform of it
     }));
     const local = stack.queues.map((queue) => ({ logicalId: queue.logicalId, redrive: queue.attributes.RedrivePolicy, visibilityTimeout: queue.attributes.VisibilityTimeout }));
     expect(local.map((queue) => queue.logicalId).sort()).toEqual(transformed.map((queue) => queue.logicalId).sort());
+    expect(transformed.length).toBeGreaterThan(0);
     for (const queue of transformed) {
       const mine = local.find((candidate) => candidate.logicalId === queue.logicalId);
       const redrive = mine?.redrive === undefined ? undefined : (JSON.parse(mine.redrive) as { deadLetterTargetArn: string; maxReceiveCount: unknown });
@@ -173,7 +190,7 @@ describe('the local reading of template.yaml against AWS’s SAM transform of it
 
   it('runs the same schedules for the same functions', () => {
     const transformed = resourcesOf('AWS::Events::Rule').map(([, rule]) => ({
-      functionLogicalId: ((property(rule, 'Targets') as { Arn: { 'Fn::GetAtt': [string, string] } }[])[0]?.Arn['Fn::GetAtt'][0] ?? ''),
+      functionLogicalId: functionOf(((property(rule, 'Targets') as { Arn: { Ref?: string; 'Fn::GetAtt'?: [string, string] } }[])[0]?.Arn ?? {}).Ref ?? ''),
       expression: resolved(property(rule, 'ScheduleExpression')),
     }));
     const local = schedules.map(({ functionLogicalId, expression }) => ({ functionLogicalId, expression }));
@@ -186,12 +203,35 @@ describe('the local reading of template.yaml against AWS’s SAM transform of it
     const [[, restApi] = ['', { Type: '' }]] = resourcesOf('AWS::ApiGateway::RestApi');
     const paths = (property(restApi, 'Body') as { paths: Record<string, Record<string, { 'x-amazon-apigateway-integration'?: { uri?: unknown } }>> }).paths;
     const transformed = Object.entries(paths).flatMap(([resource, methods]) =>
-      Object.entries(methods).map(([method, operation]) => `${method} ${resource} -> ${integrationFunctionArn(resolved(operation['x-amazon-apigateway-integration']?.uri)) ?? '?'}`),
+      Object.entries(methods).map(([method, operation]) => `${method} ${resource} -> ${integrationFunctionArn(resolved(throughAliases(operation['x-amazon-apigateway-integration']?.uri))) ?? '?'}`),
     );
     const local = (api?.routes ?? []).flatMap((route) => [
       ...Object.entries(route.methods).map(([method, target]) => `${method.toLowerCase()} ${route.resource} -> ${target.functionArn}`),
       ...(route.anyMethod ? [`x-amazon-apigateway-any-method ${route.resource} -> ${route.anyMethod.functionArn}`] : []),
     ]);
     expect(local.sort()).toEqual(transformed.sort());
+  });
+
+  it('publishes every function under the alias `live`, which its event sources and schedule invoke, shifted by a CodeDeploy group with rollback alarms', () => {
+    const functions = resourcesOf('AWS::Lambda::Function').map(([logicalId]) => logicalId);
+    expect(functions.length).toBeGreaterThan(0);
+    const aliasOf = Object.fromEntries(resourcesOf('AWS::Lambda::Alias').map(([logicalId, alias]) => [(property(alias, 'FunctionName') as { Ref: string }).Ref, { logicalId, alias }]));
+    for (const functionId of functions) {
+      const { logicalId, alias } = aliasOf[functionId] ?? { logicalId: '', alias: { Type: '' } };
+      expect({ functionId, name: property(alias, 'Name') }).toEqual({ functionId, name: 'live' });
+      const group = (alias as { UpdatePolicy?: { CodeDeployLambdaAliasUpdate?: { DeploymentGroupName?: { Ref: string } } } }).UpdatePolicy?.CodeDeployLambdaAliasUpdate?.DeploymentGroupName?.Ref ?? '';
+      const deployment = translated[group];
+      expect({ functionId, type: deployment?.Type }).toEqual({ functionId, type: 'AWS::CodeDeploy::DeploymentGroup' });
+      const alarms = (property(deployment ?? { Type: '' }, 'AlarmConfiguration') as { Alarms: { Name: unknown }[]; Enabled: boolean }).Alarms;
+      expect(alarms).toContainEqual({ Name: { 'Fn::GetAtt': ['MonitoringStack', `Outputs.${functionId}ErrorsAlarm`] } });
+      expect(resolved(property(deployment ?? { Type: '' }, 'DeploymentConfigName'))).toEqual(expect.stringContaining('AllAtOnce'));
+      expect(logicalId).toMatch(new RegExp(`^${functionId}Aliaslive$`));
+    }
+    const targets = [
+      ...resourcesOf('AWS::Lambda::EventSourceMapping').map(([, mapping]) => property(mapping, 'FunctionName')),
+      ...resourcesOf('AWS::Events::Rule').flatMap(([, rule]) => (property(rule, 'Targets') as { Arn: unknown }[]).map((target) => target.Arn)),
+    ];
+    expect(targets.length).toBeGreaterThan(0);
+    for (const target of targets) expect(Object.keys(aliases())).toContain((target as { Ref?: string }).Ref);
   });
 });

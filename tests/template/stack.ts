@@ -54,18 +54,103 @@ export const swagger = read('swagger.yaml') as OpenApi;
 
 const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value);
 
+// ------------------------------------------------------------------ the nested monitoring part
+
+/** The application that nests monitoring.yaml: the alarms and the dashboard. */
+export const MONITORING_STACK = 'MonitoringStack';
+
+/** Every Fn::ForEach of AWS::LanguageExtensions expanded, as CloudFormation does before anything else. */
+export function expandForEach(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(expandForEach);
+  if (!isObject(node)) return node;
+  const expanded: Json = {};
+  for (const [key, value] of Object.entries(node)) {
+    if (!key.startsWith('Fn::ForEach::')) {
+      expanded[key] = expandForEach(value);
+      continue;
+    }
+    const [identifier, collection, fragment] = value as [string, unknown, Json];
+    if (!Array.isArray(collection) || collection.length === 0) throw new Error(`${key} loops over no literal list`);
+    for (const item of collection.map(String)) {
+      const put = (text: string) => text.replaceAll(`\${${identifier}}`, item).replaceAll(`&{${identifier}}`, item);
+      const bind = (part: unknown): unknown => {
+        if (typeof part === 'string') return put(part);
+        if (Array.isArray(part)) return part.map(bind);
+        if (!isObject(part)) return part;
+        if (Object.keys(part).length === 1 && part.Ref === identifier) return item;
+        return Object.fromEntries(Object.entries(part).map(([name, inner]) => [put(name), bind(inner)]));
+      };
+      Object.assign(expanded, expandForEach(bind(fragment)));
+    }
+  }
+  return expanded;
+}
+
+/** A parent's value for a nested parameter, as it reads inside a Fn::Sub string. */
+function asSubText(value: unknown): string {
+  if (typeof value === 'string' || typeof value === 'number') return String(value);
+  if (isObject(value) && typeof value.Ref === 'string') return `\${${value.Ref}}`;
+  if (isObject(value) && Array.isArray(value['Fn::GetAtt'])) return `\${${(value['Fn::GetAtt'] as string[]).join('.')}}`;
+  if (isObject(value) && typeof value['Fn::Sub'] === 'string') return value['Fn::Sub'];
+  throw new Error(`cannot read ${JSON.stringify(value)} inside a Fn::Sub`);
+}
+
+/** A nested template's values with each of its parameters replaced by what the parent passes it. */
+function inlineParameters(node: unknown, passed: Json): unknown {
+  const inline = (part: unknown): unknown => inlineParameters(part, passed);
+  if (Array.isArray(node)) return node.map(inline);
+  if (!isObject(node)) return node;
+  if (Object.keys(node).length === 1 && typeof node.Ref === 'string' && node.Ref in passed) return passed[node.Ref];
+  if (Object.keys(node).length === 1 && 'Fn::Sub' in node) {
+    const [text, variables = {}] = (Array.isArray(node['Fn::Sub']) ? node['Fn::Sub'] : [node['Fn::Sub']]) as [string, Json?];
+    const replaced = text.replace(/\$\{([^!}][^}]*)\}/g, (whole, name: string) => (name in passed && !(name in variables) ? asSubText(passed[name]) : whole));
+    return { 'Fn::Sub': Array.isArray(node['Fn::Sub']) ? [replaced, inline(variables)] : replaced };
+  }
+  return Object.fromEntries(Object.entries(node).map(([key, value]) => [key, inline(value)]));
+}
+
+interface NestedTemplate {
+  Transform?: string | string[];
+  Parameters: Record<string, Json>;
+  Resources: Record<string, Resource>;
+  Outputs: Record<string, Json>;
+}
+
+/** monitoring.yaml as its template text says it (Fn::ForEach unexpanded). */
+export const monitoringSource = read('monitoring.yaml') as NestedTemplate;
+
+/**
+ * monitoring.yaml as CloudFormation creates it inside this stack: its loops expanded and every
+ * parameter replaced by what template.yaml passes it, so that `Ref: BalanceCheckerQueue` reads as
+ * the parent's `Fn::GetAtt: [BalanceCheckerQueue, QueueName]` and the checks below name the
+ * parent's resources, as they did when the alarms lived in template.yaml.
+ */
+export const monitoring: NestedTemplate = (() => {
+  const application = template.Resources[MONITORING_STACK];
+  if (application?.Type !== 'AWS::Serverless::Application') throw new Error(`template.yaml has no ${MONITORING_STACK} application`);
+  const passed = { ...((application.Properties?.Parameters ?? {}) as Json) };
+  for (const [name, definition] of Object.entries(monitoringSource.Parameters)) if (!(name in passed) && definition.Default !== undefined) passed[name] = definition.Default;
+  const expanded = expandForEach(monitoringSource) as NestedTemplate;
+  return { ...expanded, Resources: inlineParameters(expanded.Resources, passed) as NestedTemplate['Resources'], Outputs: inlineParameters(expanded.Outputs, passed) as NestedTemplate['Outputs'] };
+})();
+
+/** A resource of template.yaml, or of the monitoring part nested in it. */
 export const resource = (logicalId: string): Resource => {
-  const found = template.Resources[logicalId];
-  if (!found) throw new Error(`template.yaml has no resource ${logicalId}`);
+  const found = template.Resources[logicalId] ?? monitoring.Resources[logicalId];
+  if (!found) throw new Error(`template.yaml and monitoring.yaml have no resource ${logicalId}`);
   return found;
 };
 
 export const props = (logicalId: string): Json => resource(logicalId).Properties ?? {};
 
-export const logicalIdsOfType = (type: string): string[] =>
-  Object.entries(template.Resources)
+/** Resources of a type in template.yaml (or, given it, in the monitoring part). */
+export const logicalIdsOfType = (type: string, source: { Resources: Record<string, Resource> } = template): string[] =>
+  Object.entries(source.Resources)
     .filter(([, definition]) => definition.Type === type)
     .map(([logicalId]) => logicalId);
+
+/** The alarms, all of them in the monitoring part. */
+export const alarmIds = (): string[] => logicalIdsOfType('AWS::CloudWatch::Alarm', monitoring);
 
 /** Logical ids a value refers to through Ref, Fn::GetAtt or Fn::Sub (parameters and pseudo parameters excluded). */
 export function referencedResources(value: unknown): Set<string> {
