@@ -6,6 +6,7 @@ import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { startAwsProxy, type AwsProxy } from '../../local/awsProxy';
 import { FaultInjector, type FaultRule } from '../../local/faults';
+import { stockStore } from '../../src/adapters/balanceStore';
 import { readInteger } from '../../src/adapters/numbers';
 import { orderEvents } from '../../src/adapters/orderEvents';
 import { newOrder } from '../../src/domain/order';
@@ -61,6 +62,15 @@ describe('faults injected in front of the emulators', () => {
     const update = new UpdateCommand({ TableName: t.tableName('StockTable'), Key: { productId: 'dropped' }, UpdateExpression: 'SET balance = balance - :one', ExpressionAttributeValues: { ':one': 1 } });
     await expect(db.send(update)).rejects.toThrow(/socket hang up/);
     expect(await stockOf('dropped')).toBe(4);
+  });
+
+  it('answers a balance write whose answer was dropped as written, when the SDK’s retry finds its own write (not 412)', async () => {
+    const stock = stockStore(t.db, t.tableName('StockTable'));
+    const read = await stock.set('dropped-if-match', 5);
+    const { db } = await through([{ operation: 'dynamodb:UpdateItem', kind: 'drop', times: 1 }], 2);
+    const written = await stockStore(db, t.tableName('StockTable')).set('dropped-if-match', 8, { versions: [read.version] });
+    expect(written).toMatchObject({ balance: 8, version: read.version + 1 });
+    expect(await stockOf('dropped-if-match')).toBe(8);
   });
 
   it('announces orders through a throttled SNS once the SDK retries get through, onto both checker queues', async () => {
