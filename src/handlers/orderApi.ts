@@ -82,6 +82,7 @@ async function place(request: PlacementRequest, context: Context): Promise<Order
         orderId: orderIdsFor(scope),
         storeNewOrders: orders.storeNewOrders,
         withdrawOrders: orders.withdrawOrders,
+        markAnswered: orders.markAnswered,
         announceOrders: events.announceOrders,
         sweepSoon: orders.sweepSoon,
       },

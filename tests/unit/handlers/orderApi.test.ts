@@ -140,7 +140,7 @@ describe('POST /order', () => {
     expect(response.json.message).toBe('The orders could not be stored; none of them will be processed. Retry, with the same Idempotency-Key if you sent one.');
     const [withdrawal] = withdrawals();
     expect(withdrawal?.ConditionExpression).toBe(
-      'attribute_not_exists(orderId) OR #status = :withdrawn OR (#status = :pending AND createdAt = :createdAt AND attribute_not_exists(creditCheck) AND attribute_not_exists(stockCheck))',
+      'attribute_not_exists(orderId) OR #status = :withdrawn OR (#status = :pending AND createdAt = :createdAt AND attribute_not_exists(creditCheck) AND attribute_not_exists(stockCheck) AND attribute_not_exists(answeredByReplay))',
     );
     expect([...orderTable.items.values()].map((item) => item.status)).toEqual(['WITHDRAWN']);
     expect(sns.commandCalls(PublishBatchCommand)).toHaveLength(0);
