@@ -47,14 +47,20 @@ export const handler = publishingMetrics(async (_event: ScheduledEvent | Record<
   logger.addContext(context);
   const stopBy = Date.now() + context.getRemainingTimeInMillis() - STOP_MARGIN_MS;
 
-  const dead = await rejectDeadLettered(deadLetterQueues, orders, { deliveries });
+  // The two passes fail independently (a dead-letter queue that cannot be read must not stop the
+  // relay, nor the reverse), one after the other: the relay does not move on what dead letters reject.
+  const [deadPass] = await Promise.allSettled([rejectDeadLettered(deadLetterQueues, orders, { deliveries })]);
+  const [duePass] = await Promise.allSettled([sweepDueOrders({ ...orders, ...shipments, announceOrders: events.announceOrders }, { now: new Date(), deadlineSeconds, stopBy })]);
+  const dead = deadPass.status === 'fulfilled' ? deadPass.value : { rejected: [], namingNoOrder: [], overtaken: 0 };
+  const sweep = duePass.status === 'fulfilled' ? duePass.value : { moved: [], failed: [], unfinished: false };
+  if (deadPass.status === 'rejected') logger.error('the dead-letter pass failed; the relay ran all the same', { error: deadPass.reason as Error });
+  if (duePass.status === 'rejected') logger.error('the relay pass failed; the dead-letter pass ran all the same', { error: duePass.reason as Error });
+
   for (const { orderId, messageId, queue, createdAt } of dead.rejected) {
     logger.warn('order rejected: one of its messages was dead-lettered', { orderId, messageId, queue });
     orderMetrics.rejected('dead-lettered', { createdAt });
   }
   if (dead.namingNoOrder.length > 0) logger.warn('dead letters that name no order, left alone', { deadLetters: dead.namingNoOrder });
-
-  const sweep = await sweepDueOrders({ ...orders, ...shipments, announceOrders: events.announceOrders }, { now: new Date(), deadlineSeconds, stopBy });
   for (const { orderId, effect } of sweep.moved) logger.info('open order moved on', { orderId, effect });
   for (const { orderId, error } of sweep.failed) logger.error('open order could not be moved on; the next run tries again', { orderId, error: error as Error });
   if (sweep.unfinished) logger.warn('the sweep ran out of time; the next run carries on');
@@ -65,6 +71,10 @@ export const handler = publishingMetrics(async (_event: ScheduledEvent | Record<
     deadLettersSeen: dead.rejected.length + dead.namingNoOrder.length + dead.overtaken,
     deadLettersNamingNoOrder: dead.namingNoOrder.length,
   });
+  // Failed after both passes ran, so that the function's error metric (and its alarm) sees it.
+  const failures = [deadPass, duePass].flatMap((pass) => (pass.status === 'rejected' ? [pass.reason as unknown] : []));
+  if (failures.length === 1) throw failures[0];
+  if (failures.length > 1) throw new AggregateError(failures, 'both sweeper passes failed');
 
   const count = (effect: string) => sweep.moved.filter((moved) => moved.effect === effect).length;
   return {
