@@ -2,7 +2,6 @@
 // whole by the API and only ever decreased by the shipping transaction, never read-modify-written.
 // Every write adds 1 to the item's `version` (the shipping transaction too), so a client that read
 // a balance can make its write conditional on nothing having changed since.
-import { randomUUID } from 'node:crypto';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Cents } from '../domain/money';
@@ -10,6 +9,7 @@ import { moneyValue, readCents, readInteger } from './numbers';
 import { returnedItem } from './orderStore';
 import { itemsByKey, type ItemsByKey } from './itemsByKey';
 import { retryingTransactionConflicts } from './retry';
+import { KEEP_WRITE_TOKEN, newWriteToken, writtenBy } from './writeTokens';
 
 export interface Balance<T> {
   id: string;
@@ -32,16 +32,6 @@ interface BalanceCodec<T> {
 
 const moneyCodec: BalanceCodec<Cents> = { write: moneyValue, read: readCents };
 const unitsCodec: BalanceCodec<number> = { write: (units) => units, read: readInteger };
-
-/**
- * Each API write leaves its own token on the item, and the item keeps the last few. The SDK resends
- * a write whose answer was lost; if the first try had landed, the version moved on and the retry's
- * condition fails: finding its own token on the item, the write knows it took effect (and is not
- * answered 412). Kept three deep, so that two other writes landing in between cannot hide it.
- */
-const WRITE_TOKENS = ['writeToken1', 'writeToken2', 'writeToken3'] as const;
-const KEEP_WRITE_TOKENS = `${WRITE_TOKENS[0]} = :token, ${WRITE_TOKENS.slice(1).map((name, index) => `${name} = if_not_exists(${WRITE_TOKENS[index] as string}, :none)`).join(', ')}`;
-const writtenBy = (item: Record<string, unknown> | undefined, token: string) => item !== undefined && WRITE_TOKENS.some((name) => item[name] === token);
 
 /** The ConditionExpression for a condition; `#key` and `#version` name the key and version attributes. */
 function conditionExpression(condition: WriteCondition, values: Record<string, unknown>): string {
@@ -73,8 +63,9 @@ function balanceStore<T>(db: DynamoDBDocumentClient, tableName: string, keyName:
           condition && 'exists' in condition ? `The ${noun} does not exist, so If-Match: * does not match; nothing was changed.` : `The ${noun} has changed since it was read (If-Match no longer matches its ETag); nothing was changed. Read it again and retry with its current ETag.`,
         );
       if (condition && 'versions' in condition && condition.versions.length === 0) throw stale();
-      const token = randomUUID();
-      const values: Record<string, unknown> = { ':balance': codec.write(balance), ':now': new Date().toISOString(), ':one': 1, ':token': token, ':none': '' };
+      // The SDK may resend this write after its answer was lost: its token tells its own success from another write.
+      const { token, values: tokenValues } = newWriteToken();
+      const values: Record<string, unknown> = { ':balance': codec.write(balance), ':now': new Date().toISOString(), ':one': 1, ...tokenValues };
       const ConditionExpression = condition ? conditionExpression(condition, values) : undefined;
       try {
         const { Attributes } = await retryingTransactionConflicts(() =>
@@ -82,7 +73,7 @@ function balanceStore<T>(db: DynamoDBDocumentClient, tableName: string, keyName:
             new UpdateCommand({
               TableName: tableName,
               Key: { [keyName]: id },
-              UpdateExpression: `SET balance = :balance, updatedAt = :now, ${KEEP_WRITE_TOKENS} ADD #version :one`,
+              UpdateExpression: `SET balance = :balance, updatedAt = :now, ${KEEP_WRITE_TOKEN} ADD #version :one`,
               ...(ConditionExpression ? { ConditionExpression } : {}),
               ExpressionAttributeNames: { '#version': 'version', ...(ConditionExpression?.includes('#key') ? { '#key': keyName } : {}) },
               ExpressionAttributeValues: values,

@@ -19,6 +19,7 @@ import type { SweptOrder } from '../usecases/sweepOrders';
 import { moneyValue, readCents, readInteger } from './numbers';
 import { itemsByKey, type ItemsByKey } from './itemsByKey';
 import { isTransientCancellation, retryingTransactionConflicts, until, withRetries } from './retry';
+import { KEEP_WRITE_TOKEN, newWriteToken, writtenBy } from './writeTokens';
 
 type Item = Record<string, unknown>;
 
@@ -106,16 +107,26 @@ export interface Deadline {
 class TransactionContendedError extends Error {}
 
 export function orderStore(db: DynamoDBDocumentClient, tableName: string, now: () => string = () => new Date().toISOString()) {
-  /** Runs a conditional update; false when the condition did not hold. */
-  async function updateIf(command: UpdateCommand, deadline?: number): Promise<boolean> {
+  /**
+   * Runs a conditional update; when its condition did not hold, hands back the item as it found it.
+   * A write that leaves its token (KEEP_WRITE_TOKEN) and finds it there is its own earlier try,
+   * resent by the SDK after the answer was lost: it took effect.
+   */
+  async function tryUpdate(command: UpdateCommand, deadline?: number): Promise<{ applied: true } | { applied: false; found?: Item }> {
     try {
       await retryingTransactionConflicts(() => db.send(command, until(deadline)), deadline);
-      return true;
+      return { applied: true };
     } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw error;
+      if (!isConditionFailure(error)) throw error;
+      const found = returnedItem(error.Item);
+      const token = command.input.ExpressionAttributeValues?.[':token'];
+      if (typeof token === 'string' && writtenBy(found, token)) return { applied: true };
+      return found ? { applied: false, found } : { applied: false };
     }
   }
+
+  /** Runs a conditional update; false when the condition did not hold. */
+  const updateIf = async (command: UpdateCommand, deadline?: number): Promise<boolean> => (await tryUpdate(command, deadline)).applied;
 
   /** Moves an order still in `status` (and, with `check`, still without that check's result) to REJECTED with the reason; false if it had moved on. */
   function rejectIfStill(orderId: string, status: OrderStatus, logLine: string, check?: 'creditCheck' | 'stockCheck'): Promise<boolean> {
@@ -123,17 +134,18 @@ export function orderStore(db: DynamoDBDocumentClient, tableName: string, now: (
       new UpdateCommand({
         TableName: tableName,
         Key: { orderId },
-        UpdateExpression: `SET #status = :rejected, logs = list_append(logs, :line), updatedAt = :now ${LEAVE_SWEEP_INDEX}`,
+        UpdateExpression: `SET #status = :rejected, logs = list_append(logs, :line), updatedAt = :now, ${KEEP_WRITE_TOKEN} ${LEAVE_SWEEP_INDEX}`,
         ConditionExpression: check ? '#status = :expected AND attribute_not_exists(#check)' : '#status = :expected',
         ExpressionAttributeNames: { '#status': 'status', ...(check ? { '#check': check } : {}) },
-        ExpressionAttributeValues: { ':rejected': OrderStatus.Rejected, ':expected': status, ':line': [logLine], ':now': now() },
+        ExpressionAttributeValues: { ':rejected': OrderStatus.Rejected, ':expected': status, ':line': [logLine], ':now': now(), ...newWriteToken().values },
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
       }),
     );
   }
 
   /** The write of a check update, conditional on the order being exactly as the update was decided from. */
   function checkUpdateCommand(orderId: string, { from, to, logLines }: CheckUpdate): UpdateCommand {
-    const values: Record<string, unknown> = { ':from': from.status, ':to': to.status, ':lines': logLines, ':now': now() };
+    const values: Record<string, unknown> = { ':from': from.status, ':to': to.status, ':lines': logLines, ':now': now(), ...newWriteToken().values };
     const condition = ['#status = :from'];
     const changes = ['#status = :to', 'logs = list_append(logs, :lines)', 'updatedAt = :now'];
     for (const check of ['creditCheck', 'stockCheck'] as const) {
@@ -147,6 +159,7 @@ export function orderStore(db: DynamoDBDocumentClient, tableName: string, now: (
         values[`:${check}`] = to[check];
       }
     }
+    changes.push(KEEP_WRITE_TOKEN);
     return new UpdateCommand({
       TableName: tableName,
       Key: { orderId },
@@ -301,14 +314,10 @@ export function orderStore(db: DynamoDBDocumentClient, tableName: string, now: (
      * the update was decided from; otherwise hands back the order as it now is (none: no such order).
      */
     async applyCheckUpdate(orderId: string, update: CheckUpdate): Promise<{ applied: true } | { applied: false; current?: Order }> {
-      try {
-        await retryingTransactionConflicts(() => db.send(checkUpdateCommand(orderId, update)));
-        return { applied: true };
-      } catch (error) {
-        if (!isConditionFailure(error)) throw error;
-        const current = returnedOrder(error.Item);
-        return current ? { applied: false, current } : { applied: false };
-      }
+      const written = await tryUpdate(checkUpdateCommand(orderId, update));
+      if (written.applied) return written;
+      const current = isOrder(written.found) ? fromOrderItem(written.found) : undefined;
+      return current ? { applied: false, current } : { applied: false };
     },
 
     /** PENDING with both checks passed -> READY_TO_SHIP: where an order stays if the step after its checks was lost. */

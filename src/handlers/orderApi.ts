@@ -1,5 +1,4 @@
 // OrderApiFunction: POST /order, POST /orders, GET /order/{orderId}, GET /order/{orderId}/status.
-import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import { IdempotencyAlreadyInProgressError, IdempotencyConfig, IdempotencyValidationError, makeIdempotent } from '@aws-lambda-powertools/idempotency';
 import type { Context } from 'aws-lambda';
 import type { Order } from '../domain/order';
@@ -8,6 +7,7 @@ import { toOrderRequests, type OrderRequestBody } from '../domain/orderRequest';
 import { centsToNumber } from '../domain/money';
 import { dynamo, dynamoDbClient } from '../adapters/clients/dynamo';
 import { sns } from '../adapters/clients/sns';
+import { idempotencyStore } from '../adapters/idempotencyStore';
 import { orderEvents } from '../adapters/orderEvents';
 import { orderStore } from '../adapters/orderStore';
 import { requiredEnv } from '../config';
@@ -22,7 +22,7 @@ const orders = orderStore(dynamo, requiredEnv('ORDER_TABLE_NAME'));
 const events = orderEvents(sns, requiredEnv('ORDER_TOPIC_ARN'));
 const deadlineSeconds = Number(requiredEnv('ORDER_DEADLINE_SECONDS'));
 // The container's one DynamoDB client: Powertools would otherwise build (and configure, and sign with) a second.
-const idempotencyStore = new DynamoDBPersistenceLayer({ tableName: requiredEnv('IDEMPOTENCY_TABLE_NAME'), awsSdkV3Client: dynamoDbClient });
+const idempotencyRecords = idempotencyStore(dynamoDbClient, requiredEnv('IDEMPOTENCY_TABLE_NAME'));
 
 /** API Gateway stops waiting 29 s after it received the request, whatever the function's own timeout. */
 const API_GATEWAY_TIMEOUT_MS = 29_000;
@@ -129,7 +129,7 @@ const placeOnce = makeIdempotent(
     }
   },
   // A prefix of its own, so that records outlive a change of the function's generated name.
-  { persistenceStore: idempotencyStore, config: idempotency, keyPrefix: 'order-api.placeOrders' },
+  { persistenceStore: idempotencyRecords, config: idempotency, keyPrefix: 'order-api.placeOrders' },
 );
 
 /**
