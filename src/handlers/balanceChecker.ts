@@ -14,6 +14,6 @@ const results = checkResultQueue(sqs, requiredEnv('ORDER_UPDATE_QUEUE_URL'));
 
 export const handler = sqsConsumer(parseOrderPlaced, async (orders) => {
   const outcomes = await runCreditChecks(orders, { creditOf: accounts.getMany, report: results.report });
-  for (const outcome of outcomes) if (outcome.status === 'fulfilled') orderMetrics.checked(outcome.value);
+  for (const outcome of outcomes.inOrder()) if (outcome.status === 'fulfilled') orderMetrics.checked(outcome.value);
   return outcomes;
 });

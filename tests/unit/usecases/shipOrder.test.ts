@@ -31,7 +31,7 @@ function ports(outcomeOf: (order: OrderToShip) => ShipmentOutcome = () => ({ shi
   };
   return { value, calls };
 }
-const effects = (report: Awaited<ReturnType<typeof shipOrders>>) => report.outcomes.map((outcome) => (outcome.status === 'fulfilled' ? outcome.value : `failed: ${(outcome.reason as Error).message}`));
+const effects = (report: Awaited<ReturnType<typeof shipOrders>>) => report.outcomes.inOrder().map((outcome) => (outcome.status === 'fulfilled' ? outcome.value : `failed: ${(outcome.reason as Error).message}`));
 
 describe('shipping a batch of shipment requests', () => {
   it('ships each order the requests carry, reading nothing first', async () => {
