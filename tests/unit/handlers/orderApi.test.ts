@@ -146,6 +146,14 @@ describe('POST /order', () => {
     expect(sns.commandCalls(PublishBatchCommand)).toHaveLength(0);
   });
 
+  it('never says none will be processed when the orders may exist: the write’s outcome is unknown and withdrawing failed too', async () => {
+    for (let call = 0; call < 6; call++) orderTable.failNext('Put', connectionLost());
+    const response = await postOrder(orderBody());
+    expect(response.statusCode).toBe(503);
+    expect(response.json.message).not.toMatch(/none of them will be processed/);
+    expect(response.json.message).toMatch(/may or may not have been stored/);
+  });
+
   it('takes an SDK retry’s condition failure on its own order as stored (a dropped connection after the write)', async () => {
     // The write landed but its answer was lost; the SDK sent it again and found the order there.
     db.on(PutCommand).callsFakeOnce(async (input: { Item: Record<string, unknown> }) => {
