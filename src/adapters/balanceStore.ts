@@ -15,7 +15,7 @@ export interface Balance<T> {
   id: string;
   balance: T;
   updatedAt: string;
-  /** 1 for a new item; items written before versions existed read as 0 until their next write. */
+  /** 1 for a new item, and 1 more with every write. */
   version: number;
 }
 
@@ -33,18 +33,14 @@ interface BalanceCodec<T> {
 const moneyCodec: BalanceCodec<Cents> = { write: moneyValue, read: readCents };
 const unitsCodec: BalanceCodec<number> = { write: (units) => units, read: readInteger };
 
-/** The ConditionExpression for a condition; `#key` and `#version` name the key and version attributes. */
+/** The ConditionExpression for a condition; `#key` names the key attribute, `#version` the version. */
 function conditionExpression(condition: WriteCondition, values: Record<string, unknown>): string {
   if ('exists' in condition) return 'attribute_exists(#key)';
-  const clauses: string[] = [];
-  // Version 0 is an item written before versions existed: it has no version attribute.
-  if (condition.versions.includes(0)) clauses.push('(attribute_exists(#key) AND attribute_not_exists(#version))');
-  const named = condition.versions.filter((version) => version > 0).map((version, index) => {
+  const named = condition.versions.map((version, index) => {
     values[`:v${index}`] = version;
     return `:v${index}`;
   });
-  if (named.length > 0) clauses.push(`#version IN (${named.join(', ')})`);
-  return clauses.join(' OR ');
+  return `#version IN (${named.join(', ')})`;
 }
 
 function balanceStore<T>(db: DynamoDBDocumentClient, tableName: string, keyName: string, noun: string, codec: BalanceCodec<T>) {
@@ -52,7 +48,7 @@ function balanceStore<T>(db: DynamoDBDocumentClient, tableName: string, keyName:
     id: String(item[keyName]),
     balance: codec.read(item.balance),
     updatedAt: String(item.updatedAt),
-    version: item.version === undefined ? 0 : readInteger(item.version),
+    version: readInteger(item.version),
   });
 
   return {
@@ -62,11 +58,13 @@ function balanceStore<T>(db: DynamoDBDocumentClient, tableName: string, keyName:
         new StaleBalanceError(
           condition && 'exists' in condition ? `The ${noun} does not exist, so If-Match: * does not match; nothing was changed.` : `The ${noun} has changed since it was read (If-Match no longer matches its ETag); nothing was changed. Read it again and retry with its current ETag.`,
         );
-      if (condition && 'versions' in condition && condition.versions.length === 0) throw stale();
+      // No item has version 0 or less: such a tag matches nothing.
+      const matchable = condition && 'versions' in condition ? { versions: condition.versions.filter((version) => version > 0) } : condition;
+      if (matchable && 'versions' in matchable && matchable.versions.length === 0) throw stale();
       // The SDK may resend this write after its answer was lost: its token tells its own success from another write.
       const { token, values: tokenValues } = newWriteToken();
       const values: Record<string, unknown> = { ':balance': codec.write(balance), ':now': new Date().toISOString(), ':one': 1, ...tokenValues };
-      const ConditionExpression = condition ? conditionExpression(condition, values) : undefined;
+      const ConditionExpression = matchable ? conditionExpression(matchable, values) : undefined;
       try {
         const { Attributes } = await retryingTransactionConflicts(() =>
           db.send(
