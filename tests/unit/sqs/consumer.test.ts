@@ -53,9 +53,13 @@ describe('a queue consumer', () => {
       deadline = invocation.deadline;
       return settled(messages, () => 'done');
     });
-    const before = Date.now();
-    await consumer(sqsEvent({ orderId: 'o-1' }), { ...lambdaContext(), getRemainingTimeInMillis: () => 5000 });
-    expect(deadline).toBeGreaterThanOrEqual(before + 4000);
-    expect(deadline).toBeLessThanOrEqual(Date.now() + 4000);
+    // The clock stands still (only Date is faked): the deadline is exact.
+    jest.useFakeTimers({ now: Date.parse('2026-01-01T00:00:00.000Z'), doNotFake: ['nextTick', 'setImmediate', 'setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'queueMicrotask', 'performance', 'hrtime'] });
+    try {
+      await consumer(sqsEvent({ orderId: 'o-1' }), { ...lambdaContext(), getRemainingTimeInMillis: () => 5000 });
+    } finally {
+      jest.useRealTimers();
+    }
+    expect(deadline).toBe(Date.parse('2026-01-01T00:00:04.000Z'));
   });
 });
