@@ -39,10 +39,12 @@ describe('work queues', () => {
   });
 
   it('keeps dead letters for the longest time SQS allows, 14 days', () => {
+    expect(deadLetterQueues.length).toBeGreaterThan(0);
     for (const queue of deadLetterQueues) expect(props(queue).MessageRetentionPeriod).toBe(1209600);
   });
 
   it('encrypts every queue at rest', () => {
+    expect(queues.length).toBeGreaterThan(0);
     for (const queue of queues) {
       const properties = props(queue);
       expect({ queue, encrypted: properties.SqsManagedSseEnabled === true || properties.KmsMasterKeyId !== undefined }).toEqual({ queue, encrypted: true });
@@ -53,11 +55,13 @@ describe('work queues', () => {
 describe('the order topic', () => {
   it('delivers every queue subscription raw, so consumers read the order itself', () => {
     expect(sqsSubscriptions.length).toBeGreaterThan(0);
+    expect(sqsSubscriptions.length).toBeGreaterThan(0);
     for (const subscription of sqsSubscriptions) expect(props(subscription).RawMessageDelivery).toBe(true);
   });
 
   it('lets only the order topic send to the checker queues', () => {
     const policies = logicalIdsOfType('AWS::SQS::QueuePolicy');
+    expect(sqsSubscriptions.length).toBeGreaterThan(0);
     for (const subscription of sqsSubscriptions) {
       const queue = target(props(subscription).Endpoint) ?? '';
       const topic = target(props(subscription).TopicArn) ?? '';
@@ -80,6 +84,7 @@ describe('the order topic', () => {
     const statements = logicalIdsOfType('AWS::SQS::QueuePolicy').flatMap((policy) =>
       asList((props(policy).PolicyDocument as { Statement: Statement | Statement[] }).Statement),
     );
+    expect(statements.filter((s) => s.Effect === 'Allow').length).toBeGreaterThan(0);
     for (const statement of statements.filter((s) => s.Effect === 'Allow')) {
       expect(statement.Principal).toEqual({ Service: 'sns.amazonaws.com' });
       expect(statement.Condition?.ArnEquals?.['aws:SourceArn']).toBeDefined();
@@ -87,6 +92,7 @@ describe('the order topic', () => {
   });
 
   it('encrypts every topic with the stack’s customer managed key', () => {
+    expect(logicalIdsOfType('AWS::SNS::Topic').length).toBeGreaterThan(0);
     for (const topic of logicalIdsOfType('AWS::SNS::Topic')) {
       const key = target(props(topic).KmsMasterKeyId) ?? '';
       expect({ topic, key: resource(key).Type }).toEqual({ topic, key: 'AWS::KMS::Key' });

@@ -72,6 +72,7 @@ describe('the functions’ own metrics', () => {
 
   it('carry a service dimension of each function’s own', () => {
     const services = functions.map((functionId) => environmentOf(functionId).POWERTOOLS_SERVICE_NAME);
+    expect(services.length).toBeGreaterThan(0);
     for (const service of services) expect(typeof service).toBe('string');
     expect(new Set(services).size).toBe(functions.length);
   });
@@ -107,12 +108,14 @@ describe('the dashboard', () => {
 
   it('shows the API’s requests, 4XX and 5XX, and its p99 latency, under the name and stage API Gateway knows it by', () => {
     const shown = graphed().filter((metric) => metric.namespace === 'AWS/ApiGateway');
+    expect(shown.length).toBeGreaterThan(0);
     for (const metric of shown) expect(metric.dimensions).toEqual({ ApiName: apiName(), Stage: '<StageName>' });
     expect(shown.map(({ name, stat }) => `${name} ${stat}`)).toEqual(expect.arrayContaining(['Count Sum', '4XXError Sum', '5XXError Sum', 'Latency p99']));
   });
 
   it('finds every metric the functions write in the stack’s namespace', () => {
     const searches = expressions().filter((expression) => expression.startsWith('SEARCH('));
+    expect(searches.length).toBeGreaterThan(0);
     for (const search of searches) expect(search).toMatch(/^SEARCH\('\{"<AWS::StackName>",/);
     const found = new Set(searches.flatMap((search) => [...search.matchAll(/MetricName="(\w+)"/g)].map((match) => match[1])));
     expect([...Object.keys(METRICS), 'ColdStart'].filter((name) => !found.has(name))).toEqual([]);
@@ -131,12 +134,14 @@ describe('the dashboard', () => {
 
 describe('alarms', () => {
   it('all notify the stack’s alarm topic, when they fire and when they clear', () => {
+    expect(alarms.length).toBeGreaterThan(0);
     for (const alarm of alarms) {
       expect({ alarm, actions: props(alarm).AlarmActions, ok: props(alarm).OKActions }).toEqual({ alarm, actions: [{ Ref: 'StackAlarmTopic' }], ok: [{ Ref: 'StackAlarmTopic' }] });
     }
   });
 
   it('take every threshold a user would tune from a parameter, but for “any dead letter at all”', () => {
+    expect(alarms.length).toBeGreaterThan(0);
     for (const alarm of alarms) {
       const threshold = props(alarm).Threshold;
       const fromParameter = typeof threshold === 'object' && String((threshold as { Ref?: string }).Ref) in template.Parameters;
@@ -145,6 +150,7 @@ describe('alarms', () => {
   });
 
   it('read at most the 10 metrics an alarm may, and compute only from the metrics they read', () => {
+    expect(alarms.length).toBeGreaterThan(0);
     for (const alarm of alarms) {
       const queries = queriesOf(alarm);
       expect({ alarm, metrics: queries.filter((query) => query.MetricStat).length <= 10 }).toEqual({ alarm, metrics: true });
@@ -204,6 +210,7 @@ describe('alarms', () => {
 
   it('each have a name of their own, under the stack’s', () => {
     const names = alarms.map((alarm) => (props(alarm).AlarmName as { 'Fn::Sub': string })['Fn::Sub']);
+    expect(names.length).toBeGreaterThan(0);
     for (const name of names) expect(name).toMatch(/^\$\{AWS::StackName\}-/);
     expect(new Set(names).size).toBe(alarms.length);
     expect(resource('StackAlarmTopic').Type).toBe('AWS::SNS::Topic');

@@ -103,10 +103,12 @@ describe('the local reading of template.yaml against AWS’s SAM transform of it
     expect(sortedBy(local, (fn) => fn.logicalId)).toEqual(sortedBy(transformed, (fn) => fn.logicalId));
     expect(local.length).toBeGreaterThan(0);
     // Generated names, like CloudFormation's, fit Lambda's 64 characters.
+    expect(definitions.length).toBeGreaterThan(0);
     for (const { name } of definitions) expect(name.length).toBeLessThanOrEqual(64);
   });
 
   it('gives every function exactly the environment the transform gives it (Globals merged), besides what Lambda sets itself', () => {
+    expect([...resourcesOf('AWS::Lambda::Function')].length).toBeGreaterThan(0);
     for (const [logicalId, fn] of resourcesOf('AWS::Lambda::Function')) {
       const variables = ((property(fn, 'Environment') as { Variables?: Json } | undefined)?.Variables ?? {}) as Json;
       const expected = Object.fromEntries(Object.entries(variables).map(([name, value]) => [name, String(resolved(value))]));
@@ -154,6 +156,7 @@ describe('the local reading of template.yaml against AWS’s SAM transform of it
     }));
     const local = stack.queues.map((queue) => ({ logicalId: queue.logicalId, redrive: queue.attributes.RedrivePolicy, visibilityTimeout: queue.attributes.VisibilityTimeout }));
     expect(local.map((queue) => queue.logicalId).sort()).toEqual(transformed.map((queue) => queue.logicalId).sort());
+    expect(transformed.length).toBeGreaterThan(0);
     for (const queue of transformed) {
       const mine = local.find((candidate) => candidate.logicalId === queue.logicalId);
       const redrive = mine?.redrive === undefined ? undefined : (JSON.parse(mine.redrive) as { deadLetterTargetArn: string; maxReceiveCount: unknown });

@@ -39,6 +39,7 @@ describe('logs and traces', () => {
 
   it('trace every function with X-Ray', () => {
     expect(template.Globals?.Function?.Tracing).toBe('Active');
+    expect(functionIds().length).toBeGreaterThan(0);
     for (const functionId of functionIds()) expect(props(functionId).Tracing ?? 'Active').toBe('Active');
   });
 });
