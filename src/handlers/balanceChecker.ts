@@ -5,7 +5,7 @@ import { sqs } from '../adapters/clients/sqs';
 import { checkResultQueue } from '../adapters/workQueues';
 import { requiredEnv } from '../config';
 import { checkerConsumer } from '../sqs/checker';
-import { runCreditChecks } from '../usecases/checkOrder';
+import { runCreditChecks } from '../usecases/checkOrders';
 
 const accounts = accountStore(dynamo, requiredEnv('ACCOUNT_TABLE_NAME'));
 const results = checkResultQueue(sqs, requiredEnv('ORDER_UPDATE_QUEUE_URL'));

@@ -11,11 +11,11 @@ import { notFound } from '../http/errors';
 import { location } from '../http/location';
 import { orderView } from '../http/orderView';
 import { logger } from '../observability';
-import { orderRequests, type Route } from '../usecases/orderRequests';
+import { placeOnce, type Route } from '../usecases/placeOnce';
 
 const orders = orderStore(dynamo, requiredEnv('ORDER_TABLE_NAME'));
 const events = orderEvents(sns, requiredEnv('ORDER_TOPIC_ARN'));
-const requests = orderRequests({
+const placement = placeOnce({
   ports: { ...orders, announceOrders: events.announceOrders },
   // The container's one DynamoDB client: Powertools would otherwise build (and configure, and sign with) a second.
   idempotencyStore: idempotencyStore(dynamoDbClient, requiredEnv('IDEMPOTENCY_TABLE_NAME')),
@@ -24,7 +24,7 @@ const requests = orderRequests({
 });
 
 const place = (request: ApiRequest, route: Route, body: OrderRequestBody[]) =>
-  requests.place({ caller: request.apiKeyId, route, body, key: request.headers['idempotency-key'], receivedAt: request.receivedAt }, request.context);
+  placement.place({ caller: request.apiKeyId, route, body, key: request.headers['idempotency-key'], receivedAt: request.receivedAt }, request.context);
 
 async function storedOrder(request: ApiRequest) {
   const order = await orders.getOrder(request.pathParameters.orderId ?? '');

@@ -5,7 +5,7 @@ import { sqs } from '../adapters/clients/sqs';
 import { checkResultQueue } from '../adapters/workQueues';
 import { requiredEnv } from '../config';
 import { checkerConsumer } from '../sqs/checker';
-import { runStockChecks } from '../usecases/checkOrder';
+import { runStockChecks } from '../usecases/checkOrders';
 
 const stock = stockStore(dynamo, requiredEnv('STOCK_TABLE_NAME'));
 const results = checkResultQueue(sqs, requiredEnv('ORDER_UPDATE_QUEUE_URL'));

@@ -2,7 +2,7 @@
 // check's outcome counted.
 import { parseOrderPlaced, type OrderToCheck } from '../domain/messages';
 import { orderMetrics } from '../metrics';
-import type { CheckOutcomes } from '../usecases/checkOrder';
+import type { CheckOutcomes } from '../usecases/checkOrders';
 import { sqsConsumer } from './consumer';
 
 export function checkerConsumer(runChecks: (orders: OrderToCheck[]) => Promise<CheckOutcomes>) {

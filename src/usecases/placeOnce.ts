@@ -1,4 +1,4 @@
-// An order request as the order API takes it: by when it must be answered, and placed once per
+// Placing an order request as the order API takes it: by when it must be answered, and once per
 // Idempotency-Key. Powertools keeps the first answer and refuses the key with another body or while
 // a first attempt runs (409); the placement needs it for nothing else: the orders' ids come from the
 // key and their write is conditional, so when the idempotency store itself fails, the placement
@@ -45,7 +45,7 @@ export interface PlacementRequest {
   receivedAt?: number;
 }
 
-export interface OrderRequestOptions<View> {
+export interface PlaceOnceOptions<View> {
   ports: Omit<OrderPlacementPorts, 'now' | 'orderId'>;
   /** Where Powertools keeps each key's first answer. */
   idempotencyStore: BasePersistenceLayer;
@@ -65,8 +65,8 @@ interface Attempt<View> {
 /** The same Idempotency-Key with the same body (per caller and route) returns the first answer for 24 hours. */
 const idempotency = new IdempotencyConfig({ eventKeyJmesPath: '[caller, route, key]', payloadValidationJmesPath: 'body', expiresAfterSeconds: 24 * 60 * 60 });
 
-/** Places order requests: `place` answers the request's orders as views, in request order, or throws what the API answers. */
-export function orderRequests<View>({ ports, idempotencyStore, deadlineSeconds, view }: OrderRequestOptions<View>) {
+/** Places order requests once per Idempotency-Key: `place` answers the request's orders as views, in request order, or throws what the API answers. */
+export function placeOnce<View>({ ports, idempotencyStore, deadlineSeconds, view }: PlaceOnceOptions<View>) {
   async function place(request: PlacementRequest, context: Context): Promise<View[]> {
     const requests = toOrderRequests(request.body, fieldPrefix(request.route));
     const scope = request.key === undefined ? undefined : { caller: request.caller, route: request.route, key: request.key };

@@ -3,7 +3,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { idempotencyStore } from '../../../src/adapters/idempotencyStore';
 import type { Order } from '../../../src/domain/order';
-import { answerBy, orderRequests, type PlacementRequest } from '../../../src/usecases/orderRequests';
+import { answerBy, placeOnce, type PlacementRequest } from '../../../src/usecases/placeOnce';
 import { fakeIdempotencyTable } from '../../support/fakeTables';
 import { lambdaContext } from '../../support/factories';
 
@@ -40,7 +40,7 @@ describe('placing an order request once per Idempotency-Key', () => {
   });
 
   const requests = () =>
-    orderRequests({
+    placeOnce({
       ports: {
         async storeNewOrders(orders) {
           if (orders.some((order) => stored.has(order.orderId))) return { stored: false, found: orders.map((order) => stored.get(order.orderId)) };

@@ -1,7 +1,7 @@
 import type { OrderToShip } from '../../../src/domain/messages';
 import { newOrder, OrderStatus, type Order } from '../../../src/domain/order';
 import type { ShipmentOutcome, ShipmentRefusal } from '../../../src/domain/shipping';
-import { shipOrders, type ShippingPorts } from '../../../src/usecases/shipOrder';
+import { shipOrders, type ShippingPorts } from '../../../src/usecases/shipOrders';
 
 const order = (orderId: string, customerId: string, productIds: string[], status: OrderStatus = OrderStatus.ReadyToShip): Order => ({
   ...newOrder({ customerId, items: productIds.map((productId) => ({ productId, qty: 1 })), totalCents: 18778 }, orderId, '2026-01-01T00:00:00.000Z'),
