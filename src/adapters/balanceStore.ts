@@ -15,7 +15,7 @@ export interface Balance<T> {
   id: string;
   balance: T;
   updatedAt: string;
-  /** 1 for a new item, and 1 more with every write. */
+  /** 1 for an item the API created; an item written by other means (by hand, an import) has none and reads as 0 until its next write. */
   version: number;
 }
 
@@ -33,14 +33,18 @@ interface BalanceCodec<T> {
 const moneyCodec: BalanceCodec<Cents> = { write: moneyValue, read: readCents };
 const unitsCodec: BalanceCodec<number> = { write: (units) => units, read: readInteger };
 
-/** The ConditionExpression for a condition; `#key` names the key attribute, `#version` the version. */
+/** The ConditionExpression for a condition; `#key` and `#version` name the key and version attributes. */
 function conditionExpression(condition: WriteCondition, values: Record<string, unknown>): string {
   if ('exists' in condition) return 'attribute_exists(#key)';
-  const named = condition.versions.map((version, index) => {
+  const clauses: string[] = [];
+  // Version 0 is an item written by other means than this API: it has no version attribute.
+  if (condition.versions.includes(0)) clauses.push('(attribute_exists(#key) AND attribute_not_exists(#version))');
+  const named = condition.versions.filter((version) => version > 0).map((version, index) => {
     values[`:v${index}`] = version;
     return `:v${index}`;
   });
-  return `#version IN (${named.join(', ')})`;
+  if (named.length > 0) clauses.push(`#version IN (${named.join(', ')})`);
+  return clauses.join(' OR ');
 }
 
 function balanceStore<T>(db: DynamoDBDocumentClient, tableName: string, keyName: string, noun: string, codec: BalanceCodec<T>) {
@@ -48,7 +52,7 @@ function balanceStore<T>(db: DynamoDBDocumentClient, tableName: string, keyName:
     id: String(item[keyName]),
     balance: codec.read(item.balance),
     updatedAt: String(item.updatedAt),
-    version: readInteger(item.version),
+    version: item.version === undefined ? 0 : readInteger(item.version),
   });
 
   return {
@@ -58,13 +62,11 @@ function balanceStore<T>(db: DynamoDBDocumentClient, tableName: string, keyName:
         new StaleBalanceError(
           condition && 'exists' in condition ? `The ${noun} does not exist, so If-Match: * does not match; nothing was changed.` : `The ${noun} has changed since it was read (If-Match no longer matches its ETag); nothing was changed. Read it again and retry with its current ETag.`,
         );
-      // No item has version 0 or less: such a tag matches nothing.
-      const matchable = condition && 'versions' in condition ? { versions: condition.versions.filter((version) => version > 0) } : condition;
-      if (matchable && 'versions' in matchable && matchable.versions.length === 0) throw stale();
+      if (condition && 'versions' in condition && condition.versions.length === 0) throw stale();
       // The SDK may resend this write after its answer was lost: its token tells its own success from another write.
       const { token, values: tokenValues } = newWriteToken();
       const values: Record<string, unknown> = { ':balance': codec.write(balance), ':now': new Date().toISOString(), ':one': 1, ...tokenValues };
-      const ConditionExpression = matchable ? conditionExpression(matchable, values) : undefined;
+      const ConditionExpression = condition ? conditionExpression(condition, values) : undefined;
       try {
         const { Attributes } = await retryingTransactionConflicts(() =>
           db.send(
