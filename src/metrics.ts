@@ -62,9 +62,6 @@ function add<Name extends MetricName>(name: Name, value: number, dimensions: Dim
   target.addMetric(name, METRICS[name].unit, value);
 }
 
-/** The Reason of a failed check whose result carries none (sent by a version before results carried their reason). */
-export const REASON_NOT_CARRIED = 'check-failed';
-
 const sincePlaced = (createdAt: string): number => Math.max(0, Date.now() - Date.parse(createdAt));
 
 function finalState(outcome: 'shipped' | 'rejected', createdAt: string): void {
@@ -87,7 +84,7 @@ export const orderMetrics = {
     add('OrdersShipped', 1, {});
     finalState('shipped', order.createdAt);
   },
-  rejected(reason: RejectionReason | typeof REASON_NOT_CARRIED, order: { createdAt: string }): void {
+  rejected(reason: RejectionReason, order: { createdAt: string }): void {
     add('OrdersRejected', 1, { Reason: reason });
     finalState('rejected', order.createdAt);
   },

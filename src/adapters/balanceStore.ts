@@ -6,14 +6,16 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Cents } from '../domain/money';
 import { moneyValue, readCents, readInteger } from './numbers';
+import { returnedItem } from './orderStore';
 import { itemsByKey, type ItemsByKey } from './itemsByKey';
 import { retryingTransactionConflicts } from './retry';
+import { KEEP_WRITE_TOKEN, newWriteToken, writtenBy } from './writeTokens';
 
 export interface Balance<T> {
   id: string;
   balance: T;
   updatedAt: string;
-  /** 1 for a new item; items written before versions existed read as 0 until their next write. */
+  /** 1 for an item the API created; an item written by other means (by hand, an import) has none and reads as 0 until its next write. */
   version: number;
 }
 
@@ -35,7 +37,7 @@ const unitsCodec: BalanceCodec<number> = { write: (units) => units, read: readIn
 function conditionExpression(condition: WriteCondition, values: Record<string, unknown>): string {
   if ('exists' in condition) return 'attribute_exists(#key)';
   const clauses: string[] = [];
-  // Version 0 is an item written before versions existed: it has no version attribute.
+  // Version 0 is an item written by other means than this API: it has no version attribute.
   if (condition.versions.includes(0)) clauses.push('(attribute_exists(#key) AND attribute_not_exists(#version))');
   const named = condition.versions.filter((version) => version > 0).map((version, index) => {
     values[`:v${index}`] = version;
@@ -61,7 +63,9 @@ function balanceStore<T>(db: DynamoDBDocumentClient, tableName: string, keyName:
           condition && 'exists' in condition ? `The ${noun} does not exist, so If-Match: * does not match; nothing was changed.` : `The ${noun} has changed since it was read (If-Match no longer matches its ETag); nothing was changed. Read it again and retry with its current ETag.`,
         );
       if (condition && 'versions' in condition && condition.versions.length === 0) throw stale();
-      const values: Record<string, unknown> = { ':balance': codec.write(balance), ':now': new Date().toISOString(), ':one': 1 };
+      // The SDK may resend this write after its answer was lost: its token tells its own success from another write.
+      const { token, values: tokenValues } = newWriteToken();
+      const values: Record<string, unknown> = { ':balance': codec.write(balance), ':now': new Date().toISOString(), ':one': 1, ...tokenValues };
       const ConditionExpression = condition ? conditionExpression(condition, values) : undefined;
       try {
         const { Attributes } = await retryingTransactionConflicts(() =>
@@ -69,18 +73,22 @@ function balanceStore<T>(db: DynamoDBDocumentClient, tableName: string, keyName:
             new UpdateCommand({
               TableName: tableName,
               Key: { [keyName]: id },
-              UpdateExpression: 'SET balance = :balance, updatedAt = :now ADD #version :one',
+              UpdateExpression: `SET balance = :balance, updatedAt = :now, ${KEEP_WRITE_TOKEN} ADD #version :one`,
               ...(ConditionExpression ? { ConditionExpression } : {}),
               ExpressionAttributeNames: { '#version': 'version', ...(ConditionExpression?.includes('#key') ? { '#key': keyName } : {}) },
               ExpressionAttributeValues: values,
               ReturnValues: 'ALL_NEW',
+              ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
             }),
           ),
         );
         return fromItem(Attributes ?? {});
       } catch (error) {
-        if (error instanceof ConditionalCheckFailedException) throw stale();
-        throw error;
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+        // Our own earlier try, answered only now: the item as it is, which includes our write.
+        const found = returnedItem(error.Item);
+        if (found && writtenBy(found, token)) return fromItem(found);
+        throw stale();
       }
     },
 

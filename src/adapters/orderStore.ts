@@ -1,7 +1,7 @@
 // OrderTable access. A request's orders are stored by one conditional write (the commit point of
 // an order request); every status change after that is a conditional update on the current status.
 // Open orders carry the sweep index's keys (sweepShard, sweepAt); a final state removes them.
-import { ConditionalCheckFailedException, TransactionCanceledException, type AttributeValue } from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException, TransactionCanceledException, type AttributeValue, type CancellationReason } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import {
   GetCommand,
@@ -14,11 +14,12 @@ import {
 import { nextCheckStep, type CheckUpdate } from '../domain/checkResults';
 import { checkAttribute, FINAL_STATUSES, OrderStatus, type Order, type OrderItem, type OrderProgress } from '../domain/order';
 import { sweepShardOf, type DeadLetterSubject } from '../domain/sweep';
-import type { StoreOutcome } from '../usecases/placeOrders';
+import type { StoreOutcome, WithdrawOutcome } from '../usecases/placeOrders';
 import type { SweptOrder } from '../usecases/sweepOrders';
 import { moneyValue, readCents, readInteger } from './numbers';
 import { itemsByKey, type ItemsByKey } from './itemsByKey';
 import { isTransientCancellation, retryingTransactionConflicts, until, withRetries } from './retry';
+import { KEEP_WRITE_TOKEN, newWriteToken, writtenBy } from './writeTokens';
 
 type Item = Record<string, unknown>;
 
@@ -89,6 +90,15 @@ const returnedOrder = (item: Record<string, unknown> | undefined): Order | undef
 
 const isConditionFailure = (error: unknown): error is ConditionalCheckFailedException => error instanceof ConditionalCheckFailedException;
 
+/** The order that made a transaction's write to one item fail its condition; none where the item is no order or the condition held. */
+const heldBy = (reason: CancellationReason | undefined): Order | undefined => (reason?.Code === 'ConditionalCheckFailed' ? returnedOrder(reason.Item) : undefined);
+
+/**
+ * Set on orders that an attempt other than their own answered 202 for (a retry that found them):
+ * their own attempt, whose write's outcome it does not know, must not withdraw them any more.
+ */
+const ANSWERED = 'answeredByReplay';
+
 export interface Deadline {
   /** Epoch milliseconds by which the call gives up (the caller must answer by then). */
   deadline?: number;
@@ -97,16 +107,26 @@ export interface Deadline {
 class TransactionContendedError extends Error {}
 
 export function orderStore(db: DynamoDBDocumentClient, tableName: string, now: () => string = () => new Date().toISOString()) {
-  /** Runs a conditional update; false when the condition did not hold. */
-  async function updateIf(command: UpdateCommand, deadline?: number): Promise<boolean> {
+  /**
+   * Runs a conditional update; when its condition did not hold, hands back the item as it found it.
+   * A write that leaves its token (KEEP_WRITE_TOKEN) and finds it there is its own earlier try,
+   * resent by the SDK after the answer was lost: it took effect.
+   */
+  async function tryUpdate(command: UpdateCommand, deadline?: number): Promise<{ applied: true } | { applied: false; found?: Item }> {
     try {
       await retryingTransactionConflicts(() => db.send(command, until(deadline)), deadline);
-      return true;
+      return { applied: true };
     } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw error;
+      if (!isConditionFailure(error)) throw error;
+      const found = returnedItem(error.Item);
+      const token = command.input.ExpressionAttributeValues?.[':token'];
+      if (typeof token === 'string' && writtenBy(found, token)) return { applied: true };
+      return found ? { applied: false, found } : { applied: false };
     }
   }
+
+  /** Runs a conditional update; false when the condition did not hold. */
+  const updateIf = async (command: UpdateCommand, deadline?: number): Promise<boolean> => (await tryUpdate(command, deadline)).applied;
 
   /** Moves an order still in `status` (and, with `check`, still without that check's result) to REJECTED with the reason; false if it had moved on. */
   function rejectIfStill(orderId: string, status: OrderStatus, logLine: string, check?: 'creditCheck' | 'stockCheck'): Promise<boolean> {
@@ -114,17 +134,18 @@ export function orderStore(db: DynamoDBDocumentClient, tableName: string, now: (
       new UpdateCommand({
         TableName: tableName,
         Key: { orderId },
-        UpdateExpression: `SET #status = :rejected, logs = list_append(logs, :line), updatedAt = :now ${LEAVE_SWEEP_INDEX}`,
+        UpdateExpression: `SET #status = :rejected, logs = list_append(logs, :line), updatedAt = :now, ${KEEP_WRITE_TOKEN} ${LEAVE_SWEEP_INDEX}`,
         ConditionExpression: check ? '#status = :expected AND attribute_not_exists(#check)' : '#status = :expected',
         ExpressionAttributeNames: { '#status': 'status', ...(check ? { '#check': check } : {}) },
-        ExpressionAttributeValues: { ':rejected': OrderStatus.Rejected, ':expected': status, ':line': [logLine], ':now': now() },
+        ExpressionAttributeValues: { ':rejected': OrderStatus.Rejected, ':expected': status, ':line': [logLine], ':now': now(), ...newWriteToken().values },
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
       }),
     );
   }
 
   /** The write of a check update, conditional on the order being exactly as the update was decided from. */
   function checkUpdateCommand(orderId: string, { from, to, logLines }: CheckUpdate): UpdateCommand {
-    const values: Record<string, unknown> = { ':from': from.status, ':to': to.status, ':lines': logLines, ':now': now() };
+    const values: Record<string, unknown> = { ':from': from.status, ':to': to.status, ':lines': logLines, ':now': now(), ...newWriteToken().values };
     const condition = ['#status = :from'];
     const changes = ['#status = :to', 'logs = list_append(logs, :lines)', 'updatedAt = :now'];
     for (const check of ['creditCheck', 'stockCheck'] as const) {
@@ -138,6 +159,7 @@ export function orderStore(db: DynamoDBDocumentClient, tableName: string, now: (
         values[`:${check}`] = to[check];
       }
     }
+    changes.push(KEEP_WRITE_TOKEN);
     return new UpdateCommand({
       TableName: tableName,
       Key: { orderId },
@@ -197,7 +219,7 @@ export function orderStore(db: DynamoDBDocumentClient, tableName: string, now: (
             const reasons = error.CancellationReasons ?? [];
             if (reasons.some(isTransientCancellation)) throw new TransactionContendedError('storing the orders lost a race; retrying', { cause: error });
             if (!reasons.some((reason) => reason.Code === 'ConditionalCheckFailed')) throw error;
-            return { stored: false, found: orders.map((_, index) => (reasons[index]?.Code === 'ConditionalCheckFailed' ? returnedOrder(reasons[index]?.Item) : undefined)) };
+            return { stored: false, found: orders.map((_, index) => heldBy(reasons[index])) };
           }
         },
         { isRetryable: (error) => error instanceof TransactionContendedError, ...(deadline === undefined ? {} : { deadline }) },
@@ -206,22 +228,24 @@ export function orderStore(db: DynamoDBDocumentClient, tableName: string, now: (
 
     /**
      * Takes back orders that this attempt may or may not have stored (its write's outcome is
-     * unknown), as long as nothing has happened to them: still PENDING with no check result, and
-     * written by this attempt (same createdAt), so an order that an earlier attempt stored and
-     * announced is never touched. Nobody was told of them, so nothing can be in flight for them.
+     * unknown), as long as nothing has happened to them: still PENDING with no check result, not
+     * answered by another attempt, and written by this attempt (same createdAt), so an order that
+     * an earlier attempt stored and announced is never touched. Nobody was told of them, so nothing
+     * can be in flight for them. Where the ids are held otherwise, nothing is withdrawn and the
+     * orders holding them are handed back.
      * Each id is left fenced (WITHDRAWN) rather than free, whether the write had landed or not, so
      * that the write cannot land later. All or none, as they were stored: one transaction for
      * several orders, so that a withdrawal cut short never leaves part of a request behind (a retry
      * with its Idempotency-Key recognises its request only by finding all of its orders).
      */
-    async withdrawOrders(orders: Order[], { deadline }: Deadline = {}): Promise<void> {
+    async withdrawOrders(orders: Order[], { deadline }: Deadline = {}): Promise<WithdrawOutcome> {
       const fence = (order: Order) => ({
         TableName: tableName,
         Item: { orderId: order.orderId, status: WITHDRAWN, createdAt: order.createdAt },
-        ConditionExpression:
-          'attribute_not_exists(orderId) OR #status = :withdrawn OR (#status = :pending AND createdAt = :createdAt AND attribute_not_exists(creditCheck) AND attribute_not_exists(stockCheck))',
+        ConditionExpression: `attribute_not_exists(orderId) OR #status = :withdrawn OR (#status = :pending AND createdAt = :createdAt AND attribute_not_exists(creditCheck) AND attribute_not_exists(stockCheck) AND attribute_not_exists(${ANSWERED}))`,
         ExpressionAttributeNames: { '#status': 'status' },
         ExpressionAttributeValues: { ':withdrawn': WITHDRAWN, ':pending': OrderStatus.Pending, ':createdAt': order.createdAt },
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
       });
       const [only] = orders;
       const withdraw = async (): Promise<void> => {
@@ -234,9 +258,36 @@ export function orderStore(db: DynamoDBDocumentClient, tableName: string, now: (
         (error instanceof TransactionCanceledException && !(error.CancellationReasons ?? []).some(isTransientCancellation) && (error.CancellationReasons ?? []).some((reason) => reason.Code === 'ConditionalCheckFailed'));
       try {
         await withRetries(withdraw, { isRetryable: (error) => !notOurs(error), ...(deadline === undefined ? {} : { deadline }) });
+        return { withdrawn: true };
       } catch (error) {
-        if (!notOurs(error)) throw error;
+        if (isConditionFailure(error)) return { withdrawn: false, found: [returnedOrder(error.Item)] };
+        if (error instanceof TransactionCanceledException && notOurs(error)) return { withdrawn: false, found: orders.map((_, index) => heldBy(error.CancellationReasons?.[index])) };
+        throw error;
       }
+    },
+
+    /**
+     * Marks orders an attempt other than their own answers 202 for (a replay), so that their own
+     * attempt can no longer withdraw them; false when a withdrawal got there first (some are gone).
+     * Setting the mark again is harmless, so a retried mark needs no recognising.
+     */
+    async markAnswered(orders: Order[], { deadline }: Deadline = {}): Promise<boolean> {
+      const marked = await Promise.all(
+        orders.map((order) =>
+          updateIf(
+            new UpdateCommand({
+              TableName: tableName,
+              Key: { orderId: order.orderId },
+              UpdateExpression: `SET ${ANSWERED} = :yes`,
+              ConditionExpression: 'attribute_exists(orderId) AND #status <> :withdrawn',
+              ExpressionAttributeNames: { '#status': 'status' },
+              ExpressionAttributeValues: { ':yes': true, ':withdrawn': WITHDRAWN },
+            }),
+            deadline,
+          ),
+        ),
+      );
+      return marked.every(Boolean);
     },
 
     /** Brings the sweeper's next look at these open orders forward to now: it announces them at its next run. */
@@ -263,14 +314,10 @@ export function orderStore(db: DynamoDBDocumentClient, tableName: string, now: (
      * the update was decided from; otherwise hands back the order as it now is (none: no such order).
      */
     async applyCheckUpdate(orderId: string, update: CheckUpdate): Promise<{ applied: true } | { applied: false; current?: Order }> {
-      try {
-        await retryingTransactionConflicts(() => db.send(checkUpdateCommand(orderId, update)));
-        return { applied: true };
-      } catch (error) {
-        if (!isConditionFailure(error)) throw error;
-        const current = returnedOrder(error.Item);
-        return current ? { applied: false, current } : { applied: false };
-      }
+      const written = await tryUpdate(checkUpdateCommand(orderId, update));
+      if (written.applied) return written;
+      const current = isOrder(written.found) ? fromOrderItem(written.found) : undefined;
+      return current ? { applied: false, current } : { applied: false };
     },
 
     /** PENDING with both checks passed -> READY_TO_SHIP: where an order stays if the step after its checks was lost. */

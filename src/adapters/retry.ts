@@ -34,9 +34,12 @@ export async function withRetries<T>(operation: () => Promise<T>, options: Retry
  */
 export function until(deadline: number | undefined): { abortSignal?: AbortSignal } {
   if (deadline === undefined || !Number.isFinite(deadline)) return {};
-  // AbortSignal.timeout takes whole milliseconds only (a fraction throws RangeError, and the call
-  // would fail without being made); deadlines are shares of the time left, so they have fractions.
-  return { abortSignal: AbortSignal.timeout(Math.max(0, Math.floor(deadline - Date.now()))) };
+  // As AbortSignal.timeout does (a TimeoutError, a timer that keeps no process alive), on the
+  // global timers, which tests can drive. Deadlines are shares of the time left: they have fractions.
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError')), Math.max(0, Math.floor(deadline - Date.now())));
+  (timer as { unref?: () => void }).unref?.();
+  return { abortSignal: controller.signal };
 }
 
 /**

@@ -61,9 +61,9 @@ const progressOf = ({ status, creditCheck, stockCheck }: OrderProgress): OrderPr
   ...(stockCheck ? { stockCheck } : {}),
 });
 
-/** Where each order's messages are in a batch: their positions, in the order they came. */
-export function positionsByOrder(messages: readonly { orderId: string }[]): Map<string, number[]> {
-  const positions = new Map<string, number[]>();
-  messages.forEach(({ orderId }, position) => positions.set(orderId, [...(positions.get(orderId) ?? []), position]));
-  return positions;
+/** A batch's messages by order: each order's own, in the order they came. */
+export function resultsByOrder<Message extends { orderId: string }>(messages: readonly Message[]): Map<string, Message[]> {
+  const byOrder = new Map<string, Message[]>();
+  for (const message of messages) byOrder.set(message.orderId, [...(byOrder.get(message.orderId) ?? []), message]);
+  return byOrder;
 }

@@ -23,7 +23,7 @@ export interface ShipmentRequestMessage extends OrderPlacedMessage {
   createdAt: string;
 }
 
-/** A shipment request as received: it carries its order, unless it was sent before requests did (only `orderId`). */
+/** A shipment request as received: it carries its order, or (sent by hand, as by an operator) names only the order, which is then read. */
 export interface ShipmentRequest {
   orderId: string;
   order?: OrderToShip;
@@ -81,9 +81,11 @@ export function parseCheckResult(body: unknown): CheckResult {
   if (check !== Check.Credit && check !== Check.Stock) throw new MalformedMessageError('message has no valid check');
   if (typeof record.passed !== 'boolean') throw new MalformedMessageError('message has no passed flag');
   const result: CheckResult = { orderId: text(record, 'orderId'), check, passed: record.passed, detail: text(record, 'detail') };
-  // The reason only labels the rejection's metric: a result without one (or with one this version does not know) is still applied.
+  if (result.passed) return result;
+  // A failed check says why: the business reason the order is rejected for.
   const reason = BUSINESS_REASONS.find((known) => known === record.reason);
-  return !result.passed && reason ? { ...result, reason } : result;
+  if (!reason) throw new MalformedMessageError('failed check result has no known reason');
+  return { ...result, reason };
 }
 
 export function parseShipmentRequest(body: unknown): ShipmentRequest {

@@ -84,7 +84,7 @@ export interface CheckResult {
   passed: boolean;
   /** The log line to append to the order, e.g. `Credit check passed: balance 1000.00 covers 187.78`. */
   detail: string;
-  /** Why a failed check failed (absent from results sent before results carried it). */
+  /** Why a failed check failed; every failed result has one (a passed one none). */
   reason?: BusinessReason;
 }
 

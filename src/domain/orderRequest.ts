@@ -7,22 +7,10 @@ export interface FieldError {
   message: string;
 }
 
-export class InvalidRequestError extends Error {
-  constructor(
-    message: string,
-    readonly errors: FieldError[],
-  ) {
-    super(message);
-  }
-
-  /** Names the orders at fault when the body is a batch (`orders[2]...`). */
-  static of(errors: FieldError[]): InvalidRequestError {
-    const indexes = [...new Set(errors.map((e) => /^orders\[(\d+)\]/.exec(e.path)?.[1]).filter((i) => i !== undefined))];
-    const which =
-      indexes.length === 0
-        ? 'The request is invalid'
-        : `${indexes.length === 1 ? 'Order' : 'Orders'} ${indexes.map((i) => `#${i}`).join(', ')} ${indexes.length === 1 ? 'is' : 'are'} invalid`;
-    return new InvalidRequestError(`${which}; nothing was stored. Fix the fields listed in errors.`, errors);
+/** A request breaks rules of its fields: each names the field and the rule. */
+export class BrokenRulesError extends Error {
+  constructor(readonly errors: FieldError[]) {
+    super(`the request breaks ${errors.length} rule(s): ${errors.map((error) => error.path).join(', ')}`);
   }
 }
 
@@ -52,6 +40,6 @@ export function toOrderRequests(bodies: OrderRequestBody[], pathOf: (index: numb
     }
     return { customerId: body.customerId, items: body.items.map(({ productId, qty }) => ({ productId, qty })), totalCents };
   });
-  if (errors.length > 0) throw InvalidRequestError.of(errors);
+  if (errors.length > 0) throw new BrokenRulesError(errors);
   return requests;
 }

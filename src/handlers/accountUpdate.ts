@@ -5,8 +5,7 @@ import { requiredEnv } from '../config';
 import { centsToNumber, toCents, type Cents } from '../domain/money';
 import { apiHandler, type ApiRequest } from '../http/apiHandler';
 import { etag, writeCondition } from '../http/etag';
-import { notFound } from '../http/errors';
-import { InvalidRequestError } from '../domain/orderRequest';
+import { InvalidRequestError, notFound } from '../http/errors';
 import { logger } from '../observability';
 
 const accounts = accountStore(dynamo, requiredEnv('ACCOUNT_TABLE_NAME'));

@@ -11,9 +11,10 @@ import { orderStore } from '../adapters/orderStore';
 import { shipmentQueue } from '../adapters/workQueues';
 import { requiredEnv } from '../config';
 import { DeadLetterSource } from '../domain/sweep';
-import { orderMetrics, publishingMetrics } from '../metrics';
+import { publishingMetrics } from '../metrics';
 import { logger } from '../observability';
-import { rejectDeadLettered, sweepDueOrders, type DeadLetterSourceQueue } from '../usecases/sweepOrders';
+import type { DeadLetterSourceQueue } from '../usecases/sweepOrders';
+import { runSweep, type SweepSummary } from '../usecases/sweepRun';
 
 const orders = orderStore(dynamo, requiredEnv('ORDER_TABLE_NAME'));
 const events = orderEvents(sns, requiredEnv('ORDER_TOPIC_ARN'));
@@ -33,47 +34,8 @@ const deadLetterQueues: DeadLetterSourceQueue[] = [
 /** Kept back from the timeout: no order is started after it, and the next run carries on. */
 const STOP_MARGIN_MS = 2000;
 
-export interface SweepSummary {
-  rejectedForDeadLetters: number;
-  announced: number;
-  markedReadyToShip: number;
-  shippingRequested: number;
-  leftIndex: number;
-  failed: number;
-  unfinished: boolean;
-}
-
 export const handler = publishingMetrics(async (_event: ScheduledEvent | Record<string, never>, context: Context): Promise<SweepSummary> => {
   logger.addContext(context);
   const stopBy = Date.now() + context.getRemainingTimeInMillis() - STOP_MARGIN_MS;
-
-  const dead = await rejectDeadLettered(deadLetterQueues, orders, { deliveries });
-  for (const { orderId, messageId, queue, createdAt } of dead.rejected) {
-    logger.warn('order rejected: one of its messages was dead-lettered', { orderId, messageId, queue });
-    orderMetrics.rejected('dead-lettered', { createdAt });
-  }
-  if (dead.namingNoOrder.length > 0) logger.warn('dead letters that name no order, left alone', { deadLetters: dead.namingNoOrder });
-
-  const sweep = await sweepDueOrders({ ...orders, ...shipments, announceOrders: events.announceOrders }, { now: new Date(), deadlineSeconds, stopBy });
-  for (const { orderId, effect } of sweep.moved) logger.info('open order moved on', { orderId, effect });
-  for (const { orderId, error } of sweep.failed) logger.error('open order could not be moved on; the next run tries again', { orderId, error: error as Error });
-  if (sweep.unfinished) logger.warn('the sweep ran out of time; the next run carries on');
-  orderMetrics.swept({
-    movedOn: sweep.moved.map(({ effect }) => effect),
-    notMovedOn: sweep.failed.length,
-    outOfTime: sweep.unfinished,
-    deadLettersSeen: dead.rejected.length + dead.namingNoOrder.length + dead.overtaken,
-    deadLettersNamingNoOrder: dead.namingNoOrder.length,
-  });
-
-  const count = (effect: string) => sweep.moved.filter((moved) => moved.effect === effect).length;
-  return {
-    rejectedForDeadLetters: dead.rejected.length,
-    announced: count('announced'),
-    markedReadyToShip: count('marked-ready-to-ship'),
-    shippingRequested: count('shipping-requested'),
-    leftIndex: count('left-index'),
-    failed: sweep.failed.length,
-    unfinished: sweep.unfinished,
-  };
+  return runSweep(deadLetterQueues, { ...orders, ...shipments, announceOrders: events.announceOrders }, { now: new Date(), deadlineSeconds, stopBy, deliveries });
 });

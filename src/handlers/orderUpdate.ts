@@ -5,7 +5,8 @@ import { orderStore } from '../adapters/orderStore';
 import { shipmentQueue } from '../adapters/workQueues';
 import { requiredEnv } from '../config';
 import { parseCheckResult } from '../domain/messages';
-import { orderMetrics, REASON_NOT_CARRIED } from '../metrics';
+import type { BusinessReason } from '../domain/order';
+import { orderMetrics } from '../metrics';
 import { logger } from '../observability';
 import { sqsConsumer } from '../sqs/consumer';
 import { applyCheckResults } from '../usecases/applyCheckResults';
@@ -16,7 +17,8 @@ const shipments = shipmentQueue(sqs, requiredEnv('SHIP_ORDER_QUEUE_URL'));
 export const handler = sqsConsumer(parseCheckResult, async (results) => {
   const report = await applyCheckResults(results, { ...orders, ...shipments });
   for (const { order, result } of report.rejected) {
-    const reason = result.reason ?? REASON_NOT_CARRIED;
+    // A failed result always names its reason (parseCheckResult refuses one that does not).
+    const reason = result.reason as BusinessReason;
     logger.info('order rejected', { orderId: order.orderId, reason });
     orderMetrics.rejected(reason, order);
   }

@@ -7,7 +7,7 @@ import { parseShipmentRequest } from '../domain/messages';
 import { orderMetrics } from '../metrics';
 import { logger } from '../observability';
 import { sqsConsumer } from '../sqs/consumer';
-import { shipOrders } from '../usecases/shipOrder';
+import { shipOrders } from '../usecases/shipOrders';
 
 const orderTable = requiredEnv('ORDER_TABLE_NAME');
 const orders = orderStore(dynamo, orderTable);

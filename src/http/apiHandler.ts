@@ -3,10 +3,10 @@
 // metrics. Handlers supply only one function per operationId.
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import { InvalidRequestError, type FieldError } from '../domain/orderRequest';
+import type { FieldError } from '../domain/orderRequest';
 import { publishingMetrics } from '../metrics';
 import { allowedMethods, operationContract } from './contract';
-import { HttpError, toErrorResponse } from './errors';
+import { HttpError, InvalidRequestError, toErrorResponse } from './errors';
 import { parseExactJson } from './exactJson';
 import { basePathOf } from './location';
 

@@ -7,6 +7,7 @@ import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda'
 import { MalformedMessageError } from '../domain/messages';
 import { orderMetrics, publishingMetrics } from '../metrics';
 import { logger } from '../observability';
+import type { BatchOutcomes } from '../usecases/batchOutcomes';
 
 /** Time kept back from the invocation's timeout for reporting the batch's outcome. */
 const REPORT_MARGIN_MS = 1000;
@@ -17,8 +18,8 @@ export interface BatchContext {
   deadline: number;
 }
 
-/** Handles a batch's well-formed messages; for each, in the order given, what it did (a short name, logged) or why it failed. */
-export type BatchHandler<Message> = (messages: Message[], invocation: BatchContext) => Promise<PromiseSettledResult<unknown>[]>;
+/** Handles a batch's well-formed messages; for each message, what it did (a short name, logged) or why it failed. */
+export type BatchHandler<Message> = (messages: Message[], invocation: BatchContext) => Promise<Pick<BatchOutcomes<Message, unknown>, 'get'>>;
 
 function parsed<Message>(parse: (body: unknown) => Message, record: SQSRecord): Message | MalformedMessageError {
   try {
@@ -35,16 +36,15 @@ export function sqsConsumer<Message extends { orderId: string }>(parse: (body: u
     logger.addContext(context);
     const messages = new Map(event.Records.map((record) => [record, parsed(parse, record)] as const));
     const wellFormed = [...messages].flatMap(([record, message]) => (message instanceof MalformedMessageError ? [] : [{ record, message }]));
-    let outcomes: PromiseSettledResult<unknown>[];
+    let outcomes: Pick<BatchOutcomes<Message, unknown>, 'get'>;
     try {
       outcomes = await handle(
         wellFormed.map(({ message }) => message),
         { deadline: Date.now() + context.getRemainingTimeInMillis() - REPORT_MARGIN_MS },
       );
     } catch (error) {
-      outcomes = wellFormed.map(() => ({ status: 'rejected', reason: error }));
+      outcomes = { get: () => ({ status: 'rejected', reason: error }) };
     }
-    const outcomeOf = new Map(wellFormed.map(({ record }, index) => [record, outcomes[index]] as const));
 
     // Every record's outcome is known by now: this only reports it, record by record.
     const report = async (record: SQSRecord): Promise<void> => {
@@ -55,7 +55,7 @@ export function sqsConsumer<Message extends { orderId: string }>(parse: (body: u
         orderMetrics.messageFailed();
         throw message ?? new MalformedMessageError('record was not in the batch');
       }
-      const outcome = outcomeOf.get(record) ?? { status: 'rejected', reason: new Error('the batch handler reported nothing for this message') };
+      const outcome = outcomes.get(message) ?? { status: 'rejected', reason: new Error('the batch handler reported nothing for this message') };
       if (outcome.status === 'rejected') {
         logger.error('message failed; it will be retried', { orderId: message.orderId, messageId: record.messageId, receiveCount, error: outcome.reason as Error });
         orderMetrics.messageFailed();

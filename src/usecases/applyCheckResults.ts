@@ -5,9 +5,10 @@
 // order is as it was read, so a result delivered twice, late, out of order or at the same moment as
 // the other changes nothing twice; a write that finds the order changed is decided again from the
 // order as it hands it back.
-import { nextCheckStep, positionsByOrder, type CheckUpdate } from '../domain/checkResults';
+import { nextCheckStep, resultsByOrder, type CheckUpdate } from '../domain/checkResults';
 import type { OrderToShip } from '../domain/messages';
 import { OrderStatus, type CheckResult, type Order } from '../domain/order';
+import { BatchOutcomes } from './batchOutcomes';
 
 export interface CheckResultPorts {
   /** Orders by id: undefined where there is none; throws for an id that could not be read. */
@@ -21,8 +22,8 @@ export interface CheckResultPorts {
 export type CheckResultEffect = 'recorded' | 'ready-to-ship' | 'rejected' | 'shipping-requested-again' | 'ignored';
 
 export interface CheckResultsReport {
-  /** For each result, in batch order: what it did (together with its order's other results in the batch), or why it failed. */
-  outcomes: PromiseSettledResult<CheckResultEffect>[];
+  /** For each result: what it did (together with its order's other results in the batch), or why it failed. */
+  outcomes: BatchOutcomes<CheckResult, CheckResultEffect>;
   /** The orders the batch rejected (as they were before), each with the result it was rejected for. */
   rejected: { order: Order; result: CheckResult }[];
 }
@@ -56,36 +57,40 @@ async function applyToOrder(orderId: string, found: Order | undefined, results: 
 }
 
 export async function applyCheckResults(results: CheckResult[], ports: CheckResultPorts): Promise<CheckResultsReport> {
-  const positions = positionsByOrder(results);
-  const report: CheckResultsReport = { outcomes: [], rejected: [] };
-  const settle = (at: number[], outcome: PromiseSettledResult<CheckResultEffect>) => at.forEach((position) => (report.outcomes[position] = outcome));
+  const report: CheckResultsReport = { outcomes: new BatchOutcomes(results), rejected: [] };
+  const byOrder = resultsByOrder(results);
+  const settle = (settled: CheckResult[], outcome: PromiseSettledResult<CheckResultEffect>) =>
+    settled.forEach((result) => (outcome.status === 'fulfilled' ? report.outcomes.succeed(result, outcome.value) : report.outcomes.fail(result, outcome.reason)));
   let orders: Awaited<ReturnType<CheckResultPorts['getOrders']>>;
   try {
-    orders = await ports.getOrders([...positions.keys()]);
+    orders = await ports.getOrders([...byOrder.keys()]);
   } catch (error) {
-    settle(results.map((_, position) => position), { status: 'rejected', reason: error });
+    settle(results, { status: 'rejected', reason: error });
     return report;
   }
-  const applied = await Promise.all(
-    [...positions].map(async ([orderId, at]): Promise<{ at: number[]; outcome: PromiseSettledResult<Applied> }> => {
+  // Per order, the results it got in this batch: what they did together.
+  const applied = new BatchOutcomes<CheckResult[], Applied>([...byOrder.values()]);
+  await Promise.all(
+    [...byOrder].map(async ([orderId, own]) => {
       try {
-        return { at, outcome: { status: 'fulfilled', value: await applyToOrder(orderId, orders.get(orderId), at.map((position) => results[position] as CheckResult), ports) } };
+        applied.succeed(own, await applyToOrder(orderId, orders.get(orderId), own, ports));
       } catch (error) {
-        return { at, outcome: { status: 'rejected', reason: error } };
+        applied.fail(own, error);
       }
     }),
   );
-  const shipping = applied.flatMap((entry) => (entry.outcome.status === 'fulfilled' && entry.outcome.value.ship ? [{ entry, order: entry.outcome.value.ship }] : []));
-  const unsent = shipping.length > 0 ? await ports.requestShipping(shipping.map(({ order }) => order)) : [];
-  // A result whose shipment request was not sent is retried: it finds its order READY_TO_SHIP and asks again.
-  shipping.forEach(({ entry }, index) => {
-    const failure = unsent[index];
-    if (failure) entry.outcome = { status: 'rejected', reason: failure };
+  const toShip = applied.items.flatMap((own) => {
+    const outcome = applied.get(own);
+    return outcome?.status === 'fulfilled' && outcome.value.ship ? [{ own, order: outcome.value.ship }] : [];
   });
-  for (const { at, outcome } of applied) {
-    if (outcome.status === 'rejected') settle(at, outcome);
+  if (toShip.length > 0) {
+    // A result whose shipment request was not sent is retried: it finds its order READY_TO_SHIP and asks again.
+    applied.failUnsent(toShip.map(({ own }) => own), await ports.requestShipping(toShip.map(({ order }) => order)));
+  }
+  for (const [own, outcome] of applied.entries()) {
+    if (outcome.status === 'rejected') settle(own, outcome);
     else {
-      settle(at, { status: 'fulfilled', value: outcome.value.effect });
+      settle(own, { status: 'fulfilled', value: outcome.value.effect });
       if (outcome.value.rejected) report.rejected.push(outcome.value.rejected);
     }
   }

@@ -1,8 +1,10 @@
 // Accepting orders exactly once. The commit point of a request is the one conditional write that
 // stores all of its orders. A failure before or at it answers "not stored" and leaves nothing
-// behind; after it the request is answered as accepted whatever else fails, and an order that could
-// not be announced in time is announced by the sweeper instead. docs/acceptance.md walks through
-// every way an attempt can end.
+// behind, unless what holds the ids are this request's orders from an earlier attempt: those are
+// answered as a replay, once marked so that their own attempt can no longer withdraw them. After the
+// commit the request is answered as accepted whatever else fails, and an order that could not be
+// announced in time is announced by the sweeper instead. docs/acceptance.md walks through every way
+// an attempt can end.
 import { awaitsBothChecks, newOrder, samePlacement, type Order, type OrderRequest } from '../domain/order';
 import { firstSweepAt } from '../domain/sweep';
 
@@ -11,6 +13,9 @@ export type StoreOutcome =
   | { stored: true }
   /** Some ids were taken: what was found under each (undefined where nothing was). */
   | { stored: false; found: (Order | undefined)[] };
+
+/** Where withdrawing a request's orders left them: fenced, or (nothing withdrawn) what holds each id (undefined: no order). */
+export type WithdrawOutcome = { withdrawn: true } | { withdrawn: false; found: (Order | undefined)[] };
 
 /** What an announcement achieved: the orders it could not announce (none when all went out), and why. */
 export interface Announcement {
@@ -29,8 +34,10 @@ export interface OrderPlacementPorts {
   orderId(index: number): string;
   /** The commit point: stores all the orders or none, each only where its id is free. */
   storeNewOrders(orders: Order[], sweepAt: string, options: By): Promise<StoreOutcome>;
-  /** Removes whichever of these orders this attempt stored, as long as nothing has happened to them. */
-  withdrawOrders(orders: Order[], options: By): Promise<void>;
+  /** Removes whichever of these orders this attempt stored, as long as nothing has happened to them and no other attempt answered them. */
+  withdrawOrders(orders: Order[], options: By): Promise<WithdrawOutcome>;
+  /** Puts orders found from an earlier attempt beyond its withdrawal, before answering them; false when it withdrew them first. */
+  markAnswered(orders: Order[], options: By): Promise<boolean>;
   announceOrders(orders: Order[], options: By): Promise<Announcement>;
   /** Has the sweeper announce these orders at its next run. */
   sweepSoon(orderIds: string[], options: By): Promise<void>;
@@ -82,22 +89,8 @@ export async function placeOrders(requests: OrderRequest[], ports: OrderPlacemen
   // No time left: whoever would read the answer has given up, so nothing may be stored.
   if (replyBy <= Date.now()) throw new OrdersNotStoredError(orderIdsOf(orders), false, { cause: new Error('the answer was due before the orders could be stored') });
 
-  let outcome: StoreOutcome;
-  try {
-    outcome = await ports.storeNewOrders(orders, firstSweepAt(createdAt, deadlineSeconds), { deadline: replyBy - reserve });
-  } catch (error) {
-    // Refused, or no answer at all: the write may have landed. Nothing announced these orders, so
-    // they are untouched and taking them back is safe.
-    try {
-      await ports.withdrawOrders(orders, { deadline: replyBy });
-    } catch (withdrawError) {
-      throw new OrdersNotStoredError(orderIdsOf(orders), true, { cause: new AggregateError([error, withdrawError]) });
-    }
-    throw new OrdersNotStoredError(orderIdsOf(orders), false, { cause: error });
-  }
-
+  const earlier = await commit(requests, orders, ports, { sweepAt: firstSweepAt(createdAt, deadlineSeconds), replyBy, reserve });
   // Committed: from here on the request is answered as accepted.
-  const earlier = outcome.stored ? undefined : earlierAttempt(requests, outcome.found);
   const placed = earlier ? earlier.map((order, index) => newOrder(requests[index] as OrderRequest, order.orderId, order.createdAt)) : orders;
   // A replayed order that no check has reached may never have been announced: announcing it again is harmless.
   const toAnnounce = earlier ? placed.filter((_, index) => awaitsBothChecks(earlier[index] as Order)) : orders;
@@ -114,11 +107,70 @@ export async function placeOrders(requests: OrderRequest[], ports: OrderPlacemen
   return placement;
 }
 
-/** The orders an earlier attempt of this very request stored: every id taken, each by the order this request asks for. */
-function earlierAttempt(requests: OrderRequest[], found: (Order | undefined)[]): Order[] {
+interface CommitOptions {
+  sweepAt: string;
+  replyBy: number;
+  reserve: number;
+}
+
+/**
+ * The commit point: stores the orders (undefined), or finds the orders an earlier attempt of this
+ * very request stored (returned, to be answered as a replay), or throws. Orders found are marked
+ * answered before they are answered, so that their own attempt, which may still be withdrawing
+ * them, cannot take back what this one answers 202 for.
+ */
+async function commit(requests: OrderRequest[], orders: Order[], ports: OrderPlacementPorts, { sweepAt, replyBy, reserve }: CommitOptions): Promise<Order[] | undefined> {
+  let outcome: StoreOutcome;
+  try {
+    outcome = await ports.storeNewOrders(orders, sweepAt, { deadline: replyBy - reserve });
+  } catch (error) {
+    // Refused, or no answer at all: the write may have landed. Nothing announced these orders, so
+    // they are untouched and taking them back is safe.
+    return takeBack(requests, orders, ports, replyBy, error);
+  }
+  if (outcome.stored) return undefined;
+  const earlier = earlierAttempt(requests, outcome.found);
+  if (!earlier) throw new IdempotencyKeyReusedError('The orders of this Idempotency-Key exist for another request body');
+  // Withdrawn meanwhile by their own attempt: nothing of this request is stored any more.
+  if (!(await markAnswered(orders, earlier, ports, replyBy - reserve))) throw new OrdersNotStoredError(orderIdsOf(orders), false, { cause: new Error('the earlier attempt withdrew its orders as they were found') });
+  return earlier;
+}
+
+/** After a write whose outcome is unknown: fences the ids (throws "not stored"), or answers the request's orders that hold them. */
+async function takeBack(requests: OrderRequest[], orders: Order[], ports: OrderPlacementPorts, replyBy: number, cause: unknown, again = false): Promise<Order[]> {
+  let left: WithdrawOutcome;
+  try {
+    left = await ports.withdrawOrders(orders, { deadline: replyBy });
+  } catch (withdrawError) {
+    throw new OrdersNotStoredError(orderIdsOf(orders), true, { cause: new AggregateError([cause, withdrawError]) });
+  }
+  if (left.withdrawn) throw new OrdersNotStoredError(orderIdsOf(orders), false, { cause });
+  // The ids are held. By another body's orders: this write cannot have landed, the key is reused.
+  if (left.found.some((order, index) => order !== undefined && !samePlacement(order, requests[index] as OrderRequest))) {
+    throw new IdempotencyKeyReusedError('The orders of this Idempotency-Key exist for another request body');
+  }
+  // By this request's orders (an earlier attempt's, or this one's that something has reached since): they will be processed, so they are answered.
+  const earlier = earlierAttempt(requests, left.found);
+  if (!earlier) throw new OrdersNotStoredError(orderIdsOf(orders), true, { cause });
+  if (await markAnswered(orders, earlier, ports, replyBy)) return earlier;
+  // Their own attempt withdrew them first: fence the ids again, as this attempt's, so that its own write cannot land on that attempt's fences.
+  if (again) throw new OrdersNotStoredError(orderIdsOf(orders), true, { cause });
+  return takeBack(requests, orders, ports, replyBy, cause, true);
+}
+
+/** Marks the orders found answered; false when they were withdrawn first; a failure to mark says they may be stored. */
+async function markAnswered(orders: Order[], found: Order[], ports: OrderPlacementPorts, deadline: number): Promise<boolean> {
+  try {
+    return await ports.markAnswered(found, { deadline });
+  } catch (error) {
+    throw new OrdersNotStoredError(orderIdsOf(orders), true, { cause: error });
+  }
+}
+
+/** The orders an earlier attempt of this very request stored: every id taken, each by the order this request asks for; undefined otherwise. */
+function earlierAttempt(requests: OrderRequest[], found: (Order | undefined)[]): Order[] | undefined {
   const same = found.length === requests.length && found.every((order, index) => order !== undefined && samePlacement(order, requests[index] as OrderRequest));
-  if (!same) throw new IdempotencyKeyReusedError('The orders of this Idempotency-Key exist for another request body');
-  return found as Order[];
+  return same ? (found as Order[]) : undefined;
 }
 
 const orderIdsOf = (orders: Order[]) => orders.map((order) => order.orderId);

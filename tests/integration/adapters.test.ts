@@ -241,7 +241,7 @@ describe('order store', () => {
     await orders.withdrawOrders(stillThere);
     expect((await storedOf(stillThere)).map((order) => order.orderId).sort()).toEqual(stillThere.map((order) => order.orderId).sort());
     // Never stored at all: nothing to withdraw, and no error.
-    await expect(orders.withdrawOrders([newOne('c', createdAt), newOne('c', createdAt)])).resolves.toBeUndefined();
+    await expect(orders.withdrawOrders([newOne('c', createdAt), newOne('c', createdAt)])).resolves.toEqual({ withdrawn: true });
   });
 
   it('fences the ids it withdrew: the withdrawn attempt’s own write cannot land there later, another attempt’s can', async () => {
@@ -258,6 +258,26 @@ describe('order store', () => {
     const single = newOne('c', '2026-01-01T00:00:00.000Z');
     await orders.withdrawOrders([single]);
     expect(await orders.storeNewOrders([single], LATER)).toEqual({ stored: false, found: [undefined] });
+  });
+
+  it('never fences an order another attempt answered, and hands back what holds the ids it could not withdraw', async () => {
+    const createdAt = '2026-01-01T00:00:00.000Z';
+    const request = [newOne('c', createdAt), newOne('c', createdAt)];
+    expect(await orders.storeNewOrders(request, LATER)).toEqual({ stored: true });
+    expect(await orders.markAnswered(request)).toBe(true);
+    const left = await orders.withdrawOrders(request);
+    expect(left).toEqual({ withdrawn: false, found: [expect.objectContaining({ orderId: request[0]?.orderId, createdAt }), expect.objectContaining({ orderId: request[1]?.orderId, createdAt })] });
+    expect(await storedOf(request)).toHaveLength(2);
+    const single = await stored(newOne('c', createdAt));
+    expect(await orders.markAnswered([single])).toBe(true);
+    expect(await orders.withdrawOrders([single])).toEqual({ withdrawn: false, found: [expect.objectContaining({ orderId: single.orderId })] });
+  });
+
+  it('marks nothing answered where a withdrawal got there first', async () => {
+    const attempt = [newOne('c', '2026-01-01T00:00:00.000Z')];
+    expect(await orders.withdrawOrders(attempt)).toEqual({ withdrawn: true });
+    expect(await orders.markAnswered(attempt)).toBe(false);
+    expect(await orders.getOrder(attempt[0]?.orderId ?? '')).toBeUndefined();
   });
 
   it('rejects an order for a dead letter only while it is still where the message left it', async () => {

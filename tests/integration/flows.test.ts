@@ -7,7 +7,7 @@ import { orderStore } from '../../src/adapters/orderStore';
 import { nextCheckStep } from '../../src/domain/checkResults';
 import { toCents } from '../../src/domain/money';
 import { newOrder } from '../../src/domain/order';
-import type { SweepSummary } from '../../src/handlers/orderSweeper';
+import type { SweepSummary } from '../../src/usecases/sweepRun';
 import { apiEvent, checkResult, lambdaContext, orderBody } from '../support/factories';
 import { createTestStack, type TestStack } from './support/testStack';
 

@@ -34,7 +34,7 @@ function injectedFailures() {
 const conditionFailed = (item: Item | undefined) =>
   new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {}, ...(item ? { Item: marshall(item, { removeUndefinedValues: true }) } : {}) });
 
-/** The order table, as the order API writes it: conditional puts and transactions (new orders, and the fences withdrawals leave), sweepSoon. */
+/** The order table, as the order API writes it: conditional puts and transactions (new orders, and the fences withdrawals leave), sweepSoon, markAnswered. */
 export function fakeOrderTable(db: Stub) {
   const items = new Map<string, Item>();
   const { failNext, failIfAsked } = injectedFailures();
@@ -44,12 +44,12 @@ export function fakeOrderTable(db: Stub) {
     const existing = items.get(String(item.orderId));
     if (!existing) return true;
     if (item.status !== 'WITHDRAWN') return existing.status === 'WITHDRAWN' && existing.createdAt !== item.createdAt;
-    return existing.status === 'WITHDRAWN' || (existing.status === 'PENDING' && existing.createdAt === item.createdAt && !existing.creditCheck && !existing.stockCheck);
+    return existing.status === 'WITHDRAWN' || (existing.status === 'PENDING' && existing.createdAt === item.createdAt && !existing.creditCheck && !existing.stockCheck && !existing.answeredByReplay);
   };
 
   db.on(PutCommand).callsFake(async ({ Item }: { Item: Item }) => {
     failIfAsked('Put');
-    if (!mayPut(Item)) throw conditionFailed(Item.status === 'WITHDRAWN' ? undefined : items.get(String(Item.orderId)));
+    if (!mayPut(Item)) throw conditionFailed(items.get(String(Item.orderId)));
     items.set(String(Item.orderId), Item);
     return {};
   });
@@ -69,9 +69,15 @@ export function fakeOrderTable(db: Stub) {
     for (const item of puts) items.set(String(item.orderId), item);
     return {};
   });
-  db.on(UpdateCommand).callsFake(async ({ Key, ExpressionAttributeValues }: { Key: { orderId: string }; ExpressionAttributeValues: Item }) => {
+  db.on(UpdateCommand).callsFake(async ({ Key, UpdateExpression, ExpressionAttributeValues }: { Key: { orderId: string }; UpdateExpression: string; ExpressionAttributeValues: Item }) => {
     failIfAsked('Update');
     const existing = items.get(Key.orderId);
+    if (UpdateExpression.includes('answeredByReplay')) {
+      // markAnswered: an order (no fence) is there.
+      if (!existing || existing.status === 'WITHDRAWN') throw conditionFailed(existing);
+      existing.answeredByReplay = true;
+      return {};
+    }
     if (!existing?.sweepAt) throw conditionFailed(existing);
     existing.sweepAt = ExpressionAttributeValues[':now'];
     return {};

@@ -22,6 +22,7 @@ describe('the API contract in swagger.yaml', () => {
     const validators = swagger['x-amazon-apigateway-request-validators'] ?? {};
     const byDefault = swagger['x-amazon-apigateway-request-validator'] ?? '';
     expect(validators[byDefault]).toEqual({ validateRequestBody: false, validateRequestParameters: true });
+    expect(operations.length).toBeGreaterThan(0);
     for (const { operation } of operations) expect(validators).toHaveProperty(operation['x-amazon-apigateway-request-validator'] ?? byDefault);
   });
 });

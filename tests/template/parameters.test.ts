@@ -77,7 +77,9 @@ describe('the Rules', () => {
   });
 
   it('leave every visibility timeout and retry count a deadline that fits', () => {
+    expect(allowed('QueueVisibilityTimeoutSeconds').length).toBeGreaterThan(0);
     for (const visibility of allowed('QueueVisibilityTimeoutSeconds')) {
+      expect(allowed('MaxReceiveCount').length).toBeGreaterThan(0);
       for (const receives of allowed('MaxReceiveCount')) {
         const fits = allowed('OrderDeadlineSeconds').some((deadline) => ruleViolations(rules, { ...defaults, FunctionTimeoutSeconds: '3', QueueVisibilityTimeoutSeconds: visibility, MaxReceiveCount: receives, OrderDeadlineSeconds: deadline }).length === 0);
         expect({ visibility, receives, fits }).toEqual({ visibility, receives, fits: true });

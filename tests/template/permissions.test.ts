@@ -81,6 +81,7 @@ describe('function permissions', () => {
   it('gives every function a role of its own, and none of SAM’s generated ones', () => {
     expect(functions.length).toBeGreaterThan(0);
     const roles = functions.map(roleOf);
+    expect(functions.length).toBeGreaterThan(0);
     for (const [index, functionId] of functions.entries()) {
       // SAM's own roles carry AWS managed policies with '*' resources (logs, SQS polling).
       expect({ functionId, policies: props(functionId).Policies }).toEqual({ functionId, policies: undefined });
@@ -90,6 +91,7 @@ describe('function permissions', () => {
   });
 
   it('lets only the Lambda service assume the function roles', () => {
+    expect(functions.length).toBeGreaterThan(0);
     for (const functionId of functions) {
       const trust = props(roleOf(functionId) ?? '').AssumeRolePolicyDocument as { Statement: Statement[] };
       expect(trust.Statement).toEqual([{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }]);
@@ -106,6 +108,7 @@ describe('function permissions', () => {
   });
 
   it.each(functions)('lets %s use every table, queue and topic its code names', (functionId) => {
+    expect([...resourcesNamedFor(functionId)].length).toBeGreaterThan(0);
     for (const id of resourcesNamedFor(functionId)) {
       const queueAction = deadLetterQueues.has(id) ? 'sqs:ReceiveMessage' : 'sqs:SendMessage';
       const service = { 'AWS::DynamoDB::Table': 'dynamodb:', 'AWS::SQS::Queue': queueAction, 'AWS::SNS::Topic': 'sns:Publish' }[resource(id).Type];
@@ -145,6 +148,7 @@ describe('function permissions', () => {
   });
 
   it('lets the order API use the topic key only through SNS', () => {
+    expect(functions.length).toBeGreaterThan(0);
     for (const functionId of functions) {
       for (const statement of roleStatementsOf(functionId).filter((s) => actionsOf(s).some((action) => action.startsWith('kms:')))) {
         expect(statement.Condition?.StringEquals?.['kms:ViaService']).toEqual({ 'Fn::Sub': 'sns.${AWS::Region}.amazonaws.com' });
@@ -172,6 +176,7 @@ describe('function permissions', () => {
   it('lets API Gateway invoke the HTTP functions only through the stack’s own API and stage', () => {
     const permissions = logicalIdsOfType('AWS::Lambda::Permission');
     expect(permissions.length).toBeGreaterThan(0);
+    expect(permissions.length).toBeGreaterThan(0);
     for (const permission of permissions) {
       expect(props(permission)).toMatchObject({
         Principal: 'apigateway.amazonaws.com',
@@ -192,6 +197,7 @@ describe('the encryption key', () => {
 
   it('lets AWS services use it only for this account, and CloudWatch Logs only for this stack’s log groups', () => {
     const services = statements.filter((statement) => isObject(statement.Principal) && 'Service' in statement.Principal);
+    expect(services.length).toBeGreaterThan(0);
     expect(services.length).toBeGreaterThan(0);
     for (const statement of services) expect(statement.Condition).toBeDefined();
     const logs = services.find((statement) => JSON.stringify(statement.Principal).includes('logs.'));

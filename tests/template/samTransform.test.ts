@@ -112,6 +112,7 @@ describe('the local reading of template.yaml against AWS’s SAM transform of it
     expect(sortedBy(local, (fn) => fn.logicalId)).toEqual(sortedBy(transformed, (fn) => fn.logicalId));
     expect(local.length).toBeGreaterThan(0);
     // Generated names, like CloudFormation's, fit Lambda's 64 characters.
+    expect(definitions.length).toBeGreaterThan(0);
     for (const { name } of definitions) expect(name.length).toBeLessThanOrEqual(64);
   });
 

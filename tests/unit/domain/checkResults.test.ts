@@ -1,4 +1,4 @@
-import { nextCheckStep, positionsByOrder } from '../../../src/domain/checkResults';
+import { nextCheckStep, resultsByOrder } from '../../../src/domain/checkResults';
 import { OrderStatus, READY_TO_SHIP_LOG, type OrderProgress } from '../../../src/domain/order';
 import { checkResult } from '../../support/factories';
 
@@ -70,12 +70,13 @@ describe('what check results do to an order', () => {
 });
 
 describe('the messages of a batch by order', () => {
-  it('lists where each order’s messages are, in the order they came', () => {
-    expect(positionsByOrder([{ orderId: 'a' }, { orderId: 'b' }, { orderId: 'a' }, { orderId: 'c' }, { orderId: 'a' }])).toEqual(
+  it('lists each order’s messages, in the order they came', () => {
+    const [a0, b1, a2, c3, a4] = [{ orderId: 'a', n: 0 }, { orderId: 'b', n: 1 }, { orderId: 'a', n: 2 }, { orderId: 'c', n: 3 }, { orderId: 'a', n: 4 }];
+    expect(resultsByOrder([a0, b1, a2, c3, a4] as { orderId: string; n: number }[])).toEqual(
       new Map([
-        ['a', [0, 2, 4]],
-        ['b', [1]],
-        ['c', [3]],
+        ['a', [a0, a2, a4]],
+        ['b', [b1]],
+        ['c', [c3]],
       ]),
     );
   });

@@ -20,14 +20,15 @@ describe('message parsers', () => {
   });
 
   it('reads check results and refuses unknown checks', () => {
-    expect(parseCheckResult({ orderId: 'o', check: 'STOCK', passed: false, detail: 'd' })).toEqual({ orderId: 'o', check: 'STOCK', passed: false, detail: 'd' });
+    expect(parseCheckResult({ orderId: 'o', check: 'STOCK', passed: false, detail: 'd', reason: 'insufficient-stock' })).toEqual({ orderId: 'o', check: 'STOCK', passed: false, detail: 'd', reason: 'insufficient-stock' });
     expect(() => parseCheckResult({ orderId: 'o', check: 'PRICE', passed: true, detail: 'd' })).toThrow(MalformedMessageError);
     expect(parseCheckResult({ orderId: 'o', check: 'CREDIT', passed: false, detail: 'd', reason: 'no-account' })).toEqual({ orderId: 'o', check: 'CREDIT', passed: false, detail: 'd', reason: 'no-account' });
     expect(() => parseCheckResult({ orderId: 'o', check: 'STOCK', passed: 'yes', detail: 'd' })).toThrow(MalformedMessageError);
   });
 
-  it('applies a failed check result whose reason is missing or unknown, without one (the reason only labels a metric)', () => {
-    expect(parseCheckResult({ orderId: 'o', check: 'STOCK', passed: false, detail: 'd', reason: 'out-of-season' })).toEqual({ orderId: 'o', check: 'STOCK', passed: false, detail: 'd' });
+  it('refuses a failed check result whose reason is missing or unknown: every failed check says why', () => {
+    expect(() => parseCheckResult({ orderId: 'o', check: 'STOCK', passed: false, detail: 'd', reason: 'out-of-season' })).toThrow(MalformedMessageError);
+    expect(() => parseCheckResult({ orderId: 'o', check: 'STOCK', passed: false, detail: 'd' })).toThrow(MalformedMessageError);
     expect(parseCheckResult({ orderId: 'o', check: 'STOCK', passed: true, detail: 'd', reason: 'no-product' })).toEqual({ orderId: 'o', check: 'STOCK', passed: true, detail: 'd' });
   });
 

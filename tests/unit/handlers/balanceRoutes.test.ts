@@ -1,6 +1,7 @@
 import { ConditionalCheckFailedException, TransactionConflictException } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, NumberValue, UpdateCommand, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
+import { marshall } from '@aws-sdk/util-dynamodb';
 import { handler as accountHandler } from '../../../src/handlers/accountUpdate';
 import { handler as stockHandler } from '../../../src/handlers/stockUpdate';
 import { apiEvent, lambdaContext } from '../../support/factories';
@@ -27,7 +28,7 @@ describe('POST /account', () => {
     const response = await call(accountHandler, { method: 'POST', resource: '/account', body: { customerId: 'aaa789', balance: 0.3 } });
     expect(response).toMatchObject({ statusCode: 200, headers: { ETag: '"8"' }, json: { customerId: 'aaa789', balance: 0.3, updatedAt: 't' } });
     const [update] = updates();
-    expect(update).toMatchObject({ Key: { customerId: 'aaa789' }, UpdateExpression: 'SET balance = :balance, updatedAt = :now ADD #version :one' });
+    expect(update).toMatchObject({ Key: { customerId: 'aaa789' }, UpdateExpression: expect.stringMatching(/^SET balance = :balance, updatedAt = :now, .* ADD #version :one$/) });
     expect(update?.ExpressionAttributeValues?.[':balance']).toEqual(NumberValue.from('0.30'));
   });
 
@@ -77,7 +78,7 @@ describe('GET /account/{customerId}', () => {
     expect(response).toMatchObject({ statusCode: 200, headers: { ETag: '"5"' }, json: { customerId: 'c', balance: 812.22, updatedAt: 't' } });
   });
 
-  it('gives an account written before versions existed the ETag "0"', async () => {
+  it('gives an account written by other means than the API (no version) the ETag "0"', async () => {
     db.on(GetCommand).resolves({ Item: { customerId: 'c', balance: NumberValue.from('1'), updatedAt: 't' } });
     const response = await call(accountHandler, { method: 'GET', resource: '/account/{customerId}', pathParameters: { customerId: 'c' } });
     expect(response.headers.ETag).toBe('"0"');
@@ -115,7 +116,7 @@ describe.each([
     expect(updates()[0]).toMatchObject({ ConditionExpression: '#version IN (:v0, :v1)', ExpressionAttributeValues: expect.objectContaining({ ':v0': 2, ':v1': 5 }) });
   });
 
-  it('matches "0" to an item written before versions existed', async () => {
+  it('matches "0" to an item written by other means than the API (no version)', async () => {
     await post('"0"');
     expect(updates()[0]).toMatchObject({ ConditionExpression: '(attribute_exists(#key) AND attribute_not_exists(#version))', ExpressionAttributeNames: { '#key': Object.keys(key)[0], '#version': 'version' } });
   });
@@ -137,6 +138,31 @@ describe.each([
     const response = await post('7');
     expect(response).toMatchObject({ statusCode: 412, json: { message: expect.stringContaining('quotes included (e.g. "3")') } });
     expect(updates()).toHaveLength(0);
+  });
+
+  it('answers 200 with the item, not 412, when its write took effect and the SDK resent it after the answer was lost', async () => {
+    // The first try was applied (version 7 -> 8) but its answer lost; the SDK's retry of the same
+    // request finds the version moved on, and the item as it found it carries this write's own token.
+    db.on(UpdateCommand).callsFake((input: UpdateCommandInput) => {
+      const values = input.ExpressionAttributeValues ?? {};
+      const appliedByFirstTry = { ...key, balance: NumberValue.from('10'), updatedAt: 't', version: NumberValue.from('8'), writeToken1: values[':token'] };
+      throw new ConditionalCheckFailedException({
+        message: 'The conditional request failed',
+        $metadata: {},
+        ...(input.ReturnValuesOnConditionCheckFailure === 'ALL_OLD' ? { Item: marshall(appliedByFirstTry, { removeUndefinedValues: true }) } : {}),
+      });
+    });
+    const response = await post('"7"');
+    expect(response).toMatchObject({ statusCode: 200, headers: { ETag: '"8"' }, json: { balance: 10 } });
+  });
+
+  it('still answers 412 when the version moved on by another write of the very same value', async () => {
+    db.on(UpdateCommand).callsFake((input: UpdateCommandInput) => {
+      const theirs = { ...key, balance: NumberValue.from('10'), updatedAt: 't', version: NumberValue.from('8'), writeToken1: 'another-request' };
+      throw new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {}, ...(input.ReturnValuesOnConditionCheckFailure === 'ALL_OLD' ? { Item: marshall(theirs) } : {}) });
+    });
+    const response = await post('"7"');
+    expect(response.statusCode).toBe(412);
   });
 
   it('retries a conditional write that collides with a running shipment, keeping its condition', async () => {

@@ -165,12 +165,6 @@ describe('OrderUpdateFunction', () => {
     await orderUpdate(sqsEvent(checkResult({ orderId: 'o-2', check: 'STOCK', passed: false, reason: 'no-product' })), lambdaContext('OrderUpdateFunction'));
     expect(named(lines, 'OrdersRejected')).toEqual([]);
   });
-
-  it('counts a failed check whose result carries no reason (sent before results carried one) as check-failed', async () => {
-    orders(placed('o-4', 100));
-    await orderUpdate(sqsEvent(checkResult({ orderId: 'o-4', passed: false, detail: 'Credit check failed' })), lambdaContext('OrderUpdateFunction'));
-    expect(named(lines, 'OrdersRejected')).toEqual([{ dimensions: { Reason: 'check-failed' }, values: [1], unit: 'Count' }]);
-  });
 });
 
 describe('ShipOrderFunction', () => {

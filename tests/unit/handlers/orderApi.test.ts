@@ -140,10 +140,18 @@ describe('POST /order', () => {
     expect(response.json.message).toBe('The orders could not be stored; none of them will be processed. Retry, with the same Idempotency-Key if you sent one.');
     const [withdrawal] = withdrawals();
     expect(withdrawal?.ConditionExpression).toBe(
-      'attribute_not_exists(orderId) OR #status = :withdrawn OR (#status = :pending AND createdAt = :createdAt AND attribute_not_exists(creditCheck) AND attribute_not_exists(stockCheck))',
+      'attribute_not_exists(orderId) OR #status = :withdrawn OR (#status = :pending AND createdAt = :createdAt AND attribute_not_exists(creditCheck) AND attribute_not_exists(stockCheck) AND attribute_not_exists(answeredByReplay))',
     );
     expect([...orderTable.items.values()].map((item) => item.status)).toEqual(['WITHDRAWN']);
     expect(sns.commandCalls(PublishBatchCommand)).toHaveLength(0);
+  });
+
+  it('never says none will be processed when the orders may exist: the write’s outcome is unknown and withdrawing failed too', async () => {
+    for (let call = 0; call < 6; call++) orderTable.failNext('Put', connectionLost());
+    const response = await postOrder(orderBody());
+    expect(response.statusCode).toBe(503);
+    expect(response.json.message).not.toMatch(/none of them will be processed/);
+    expect(response.json.message).toMatch(/may or may not have been stored/);
   });
 
   it('takes an SDK retry’s condition failure on its own order as stored (a dropped connection after the write)', async () => {

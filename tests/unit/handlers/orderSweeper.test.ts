@@ -117,6 +117,21 @@ describe('OrderSweeperFunction', () => {
     expect(summary).toMatchObject({ announced: 1, failed: 0 });
   });
 
+  it('still moves on due orders when a dead-letter queue cannot be read, and fails the run after both passes', async () => {
+    table([stored('o-1', { stockCheck: 'PASSED' })]);
+    sqs.on(ReceiveMessageCommand).rejects(new Error('AccessDenied on one dead-letter queue'));
+    await expect(sweep()).rejects.toThrow(/AccessDenied on one dead-letter queue/);
+    expect(JSON.parse(sns.commandCalls(PublishBatchCommand)[0]?.args[0].input.PublishBatchRequestEntries?.[0]?.Message ?? '{}')).toMatchObject({ orderId: 'o-1' });
+  });
+
+  it('still rejects dead-lettered orders when the sweep index cannot be read, and fails the run after both passes', async () => {
+    table([stored('o-1')]);
+    deadLetters({ [deadLetterQueue('stock-checker')]: [JSON.stringify({ orderId: 'o-1', customerId: 'c', items: [{ productId: 'p', qty: 1 }], totalAmount: '1.00' })] });
+    db.on(QueryCommand).rejects(new Error('throttled'));
+    await expect(sweep()).rejects.toThrow(/sweep index shards could not be read/);
+    expect(updates().map((update) => update.Key)).toEqual([{ orderId: 'o-1' }]);
+  });
+
   it('fails the run when the index cannot be queried, so the next run tries again', async () => {
     db.on(QueryCommand).rejects(new Error('throttled'));
     await expect(sweep()).rejects.toThrow(/sweep index shards could not be read/);

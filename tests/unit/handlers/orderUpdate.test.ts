@@ -7,6 +7,7 @@ import { toOrderItem } from '../../../src/adapters/orderStore';
 import { newOrder, type Order } from '../../../src/domain/order';
 import { handler } from '../../../src/handlers/orderUpdate';
 import { checkResult, lambdaContext, sqsEvent } from '../../support/factories';
+import { KEEP_WRITE_TOKEN } from '../../../src/adapters/writeTokens';
 
 const db = mockClient(DynamoDBDocumentClient);
 const sqs = mockClient(SQSClient);
@@ -35,7 +36,7 @@ describe('OrderUpdateFunction', () => {
     expect(response.batchItemFailures).toEqual([]);
     expect(writes()).toEqual([
       expect.objectContaining({
-        UpdateExpression: 'SET #status = :to, logs = list_append(logs, :lines), updatedAt = :now, creditCheck = :creditCheck',
+        UpdateExpression: `SET #status = :to, logs = list_append(logs, :lines), updatedAt = :now, creditCheck = :creditCheck, ${KEEP_WRITE_TOKEN}`,
         ConditionExpression: '#status = :from AND attribute_not_exists(creditCheck) AND attribute_not_exists(stockCheck)',
         ExpressionAttributeValues: expect.objectContaining({ ':from': 'PENDING', ':to': 'PENDING', ':creditCheck': 'PASSED' }),
       }),
@@ -75,7 +76,7 @@ describe('OrderUpdateFunction', () => {
     await handler(sqsEvent(checkResult({ orderId: 'o-1', passed: false, reason: 'no-account', detail: 'Credit check failed: customer aaa789 has no account' })), lambdaContext());
     expect(writes()).toEqual([
       expect.objectContaining({
-        UpdateExpression: 'SET #status = :to, logs = list_append(logs, :lines), updatedAt = :now, creditCheck = :creditCheck REMOVE sweepShard, sweepAt',
+        UpdateExpression: `SET #status = :to, logs = list_append(logs, :lines), updatedAt = :now, creditCheck = :creditCheck, ${KEEP_WRITE_TOKEN} REMOVE sweepShard, sweepAt`,
         ExpressionAttributeValues: expect.objectContaining({ ':to': 'REJECTED', ':creditCheck': 'FAILED', ':lines': ['Credit check failed: customer aaa789 has no account'] }),
       }),
     ]);

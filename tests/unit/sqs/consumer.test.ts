@@ -1,5 +1,6 @@
 import { MalformedMessageError } from '../../../src/domain/messages';
 import { sqsConsumer } from '../../../src/sqs/consumer';
+import { BatchOutcomes } from '../../../src/usecases/batchOutcomes';
 import { lambdaContext, sqsEvent } from '../../support/factories';
 
 const parse = (body: unknown) => {
@@ -7,6 +8,16 @@ const parse = (body: unknown) => {
   if (typeof orderId !== 'string') throw new MalformedMessageError('message has no orderId');
   return { orderId };
 };
+/** Each message's outcome: an Error fails it. */
+function settled<Message>(messages: Message[], outcome: (message: Message) => unknown) {
+  const outcomes = new BatchOutcomes<Message, unknown>(messages);
+  for (const message of messages) {
+    const value = outcome(message);
+    if (value instanceof Error) outcomes.fail(message, value);
+    else outcomes.succeed(message, value);
+  }
+  return outcomes;
+}
 const failed = (response: { batchItemFailures: { itemIdentifier: string }[] }) => response.batchItemFailures.map((failure) => failure.itemIdentifier);
 
 describe('a queue consumer', () => {
@@ -14,7 +25,7 @@ describe('a queue consumer', () => {
     const seen: string[][] = [];
     const consumer = sqsConsumer(parse, async (messages) => {
       seen.push(messages.map((message) => message.orderId));
-      return messages.map((message) => (message.orderId === 'o-2' ? { status: 'rejected', reason: new Error('DynamoDB unavailable') } : { status: 'fulfilled', value: 'done' }));
+      return settled(messages, (message) => (message.orderId === 'o-2' ? new Error('DynamoDB unavailable') : 'done'));
     });
     const event = sqsEvent({ orderId: 'o-1' }, 'not json', { orderId: 'o-2' }, { order: 'o-3' }, { orderId: 'o-4' });
     const response = await consumer(event, lambdaContext());
@@ -31,7 +42,7 @@ describe('a queue consumer', () => {
   });
 
   it('fails a record its handler reported no outcome for, rather than deleting it unhandled', async () => {
-    const consumer = sqsConsumer(parse, async () => [{ status: 'fulfilled', value: 'done' }]);
+    const consumer = sqsConsumer(parse, async (messages) => settled(messages.slice(0, 1), () => 'done'));
     const event = sqsEvent({ orderId: 'o-1' }, { orderId: 'o-2' });
     expect(failed(await consumer(event, lambdaContext()))).toEqual([event.Records[1]?.messageId]);
   });
@@ -40,11 +51,15 @@ describe('a queue consumer', () => {
     let deadline = 0;
     const consumer = sqsConsumer(parse, async (messages, invocation) => {
       deadline = invocation.deadline;
-      return messages.map(() => ({ status: 'fulfilled', value: 'done' }));
+      return settled(messages, () => 'done');
     });
-    const before = Date.now();
-    await consumer(sqsEvent({ orderId: 'o-1' }), { ...lambdaContext(), getRemainingTimeInMillis: () => 5000 });
-    expect(deadline).toBeGreaterThanOrEqual(before + 4000);
-    expect(deadline).toBeLessThanOrEqual(Date.now() + 4000);
+    // The clock stands still (only Date is faked): the deadline is exact.
+    jest.useFakeTimers({ now: Date.parse('2026-01-01T00:00:00.000Z'), doNotFake: ['nextTick', 'setImmediate', 'setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'queueMicrotask', 'performance', 'hrtime'] });
+    try {
+      await consumer(sqsEvent({ orderId: 'o-1' }), { ...lambdaContext(), getRemainingTimeInMillis: () => 5000 });
+    } finally {
+      jest.useRealTimers();
+    }
+    expect(deadline).toBe(Date.parse('2026-01-01T00:00:04.000Z'));
   });
 });

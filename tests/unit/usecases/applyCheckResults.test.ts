@@ -43,7 +43,7 @@ function orderTable(...orders: Order[]) {
 const credit = (orderId: string, overrides: Partial<CheckResult> = {}) => checkResult({ orderId, check: 'CREDIT', detail: 'Credit check passed: balance 1000.00 covers 1.00', ...overrides });
 const stock = (orderId: string, overrides: Partial<CheckResult> = {}) => checkResult({ orderId, check: 'STOCK', detail: 'Stock check passed: product 456 has 5, needs 1', ...overrides });
 const stockShort = (orderId: string) => stock(orderId, { passed: false, reason: 'insufficient-stock', detail: 'Stock check failed: product 456 has 0, needs 1' });
-const effects = (report: Awaited<ReturnType<typeof applyCheckResults>>) => report.outcomes.map((outcome) => (outcome.status === 'fulfilled' ? outcome.value : `failed: ${(outcome.reason as Error).message}`));
+const effects = (report: Awaited<ReturnType<typeof applyCheckResults>>) => report.outcomes.inOrder().map((outcome) => (outcome.status === 'fulfilled' ? outcome.value : `failed: ${(outcome.reason as Error).message}`));
 
 describe('applying a batch of check results', () => {
   it('records the first passed check and waits for the other', async () => {

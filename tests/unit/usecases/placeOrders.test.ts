@@ -21,7 +21,9 @@ function fakePorts(options: { storeFails?: boolean; withdrawFails?: boolean; ann
     async withdrawOrders(orders) {
       if (options.withdrawFails) throw new Error('DynamoDB unreachable');
       calls.withdrawn.push(...orders.map((order) => order.orderId));
+      return { withdrawn: true };
     },
+    markAnswered: async () => true,
     async announceOrders(orders, { deadline }) {
       calls.announceDeadline = deadline;
       const unannounced = orders.filter((order) => options.announceFails?.(order));
@@ -128,10 +130,120 @@ describe('placing orders', () => {
 
   it('keeps time back from the answer: the write must be over before it, announcing takes at most a few seconds', async () => {
     const { ports, calls } = fakePorts();
-    const replyBy = Date.now() + 9000;
-    await placeOrders([request('a')], ports, { deadlineSeconds: 300, replyBy });
-    expect(calls.stored[0]?.deadline).toBeLessThanOrEqual(replyBy - 2000);
-    expect(calls.announceDeadline).toBeLessThanOrEqual(Date.now() + 3000);
-    expect(calls.announceDeadline).toBeLessThan(replyBy);
+    // The clock stands still (only Date is faked), so the times kept back are exact.
+    const now = Date.parse('2026-01-01T00:00:00.000Z');
+    jest.useFakeTimers({ now, doNotFake: ['nextTick', 'setImmediate', 'setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'queueMicrotask', 'performance', 'hrtime'] });
+    try {
+      await placeOrders([request('a')], ports, { deadlineSeconds: 300, replyBy: now + 9000 });
+    } finally {
+      jest.useRealTimers();
+    }
+    expect(calls.stored[0]?.deadline).toBe(now + 9000 - 2000);
+    expect(calls.announceDeadline).toBe(now + 3000);
+  });
+});
+
+/**
+ * Attempts of one request racing over one order table that behaves as the order store does: a
+ * write takes ids that are free or fenced by another attempt, all or none; a withdrawal fences ids
+ * that are free, fenced, or hold this attempt's untouched order not yet answered by another, all or
+ * none, and otherwise hands back what holds them; marking orders answered needs them to be there.
+ */
+function raceTable() {
+  type Stored = Order & { fenced?: boolean; answered?: boolean };
+  const table = new Map<string, Stored>();
+  const isOrder = (item: Stored | undefined): item is Stored => item !== undefined && !item.fenced;
+  const found = (orders: Order[]) => orders.map((order) => { const item = table.get(order.orderId); return isOrder(item) ? item : undefined; });
+  const gate = () => { let open = () => {}; const opened = new Promise<void>((resolve) => (open = resolve)); return { open, opened }; };
+
+  function attempt(at: string, behaviour: { storeAppliesThenFailsAfter?: Promise<void>; storeFails?: boolean; withdrawLandsAfter?: Promise<void> } = {}) {
+    const announced: string[] = [];
+    const ports: OrderPlacementPorts = {
+      now: () => new Date(at),
+      orderId: (index) => `k-${index}`,
+      async storeNewOrders(orders) {
+        if (behaviour.storeFails) throw new Error('throttled');
+        const free = orders.every((order) => { const item = table.get(order.orderId); return item === undefined || (item.fenced === true && item.createdAt !== order.createdAt); });
+        if (!free) return { stored: false, found: found(orders) };
+        for (const order of orders) table.set(order.orderId, { ...order });
+        if (behaviour.storeAppliesThenFailsAfter) {
+          await behaviour.storeAppliesThenFailsAfter;
+          throw new Error('abandoned at its deadline: the write landed, its answer never came');
+        }
+        return { stored: true };
+      },
+      async withdrawOrders(orders) {
+        await behaviour.withdrawLandsAfter;
+        const fenceable = (order: Order) => {
+          const item = table.get(order.orderId);
+          return item === undefined || item.fenced === true || (item.status === 'PENDING' && item.createdAt === order.createdAt && !item.creditCheck && !item.stockCheck && !item.answered);
+        };
+        if (!orders.every(fenceable)) return { withdrawn: false, found: orders.map((order) => { const item = table.get(order.orderId); return !fenceable(order) && isOrder(item) ? item : undefined; }) };
+        for (const order of orders) table.set(order.orderId, { ...order, fenced: true });
+        return { withdrawn: true };
+      },
+      async markAnswered(orders) {
+        const there = orders.filter((order) => isOrder(table.get(order.orderId)));
+        for (const order of there) (table.get(order.orderId) as Stored).answered = true;
+        return there.length === orders.length;
+      },
+      async announceOrders(orders) {
+        announced.push(...orders.map((order) => order.orderId));
+        return { unannounced: [] };
+      },
+      async sweepSoon() {},
+    };
+    return { ports, announced };
+  }
+  return { table, attempt, gate, orders: (ids: string[]) => ids.map((id) => table.get(id)) };
+}
+
+describe('attempts of one request racing (same Idempotency-Key and body)', () => {
+  const body = [request('a'), request('b')];
+
+  it('never withdraws orders another attempt answered 202: A abandons its landed write, B answers it, then A withdraws', async () => {
+    const race = raceTable();
+    const aGivesUp = race.gate();
+    const a = placeOrders(body, race.attempt('2026-01-01T00:00:00.000Z', { storeAppliesThenFailsAfter: aGivesUp.opened }).ports, inTenSeconds());
+    const b = race.attempt('2026-01-01T00:00:09.000Z');
+    const answeredToB = await placeOrders(body, b.ports, inTenSeconds());
+    expect(answeredToB).toMatchObject({ replayed: true });
+    expect(b.announced).toEqual(['k-0', 'k-1']);
+    aGivesUp.open();
+    await a.catch(() => undefined);
+    // What B answered 202 for is still there, as orders (not withdrawn), for the checks to reach.
+    expect(race.orders(['k-0', 'k-1']).map((item) => [item?.fenced ?? false, item?.createdAt])).toEqual([
+      [false, '2026-01-01T00:00:00.000Z'],
+      [false, '2026-01-01T00:00:00.000Z'],
+    ]);
+  });
+
+  it('never withdraws them either when A’s withdrawal was sent before B answered and lands after', async () => {
+    const race = raceTable();
+    const aLands = race.gate();
+    const a = placeOrders(body, race.attempt('2026-01-01T00:00:00.000Z', { storeAppliesThenFailsAfter: Promise.resolve(), withdrawLandsAfter: aLands.opened }).ports, inTenSeconds());
+    await new Promise((resolve) => setImmediate(resolve));
+    await placeOrders(body, race.attempt('2026-01-01T00:00:09.000Z').ports, inTenSeconds());
+    aLands.open();
+    // A finds the orders answered: it answers them too, as a replay, rather than "none will be processed".
+    await expect(a).resolves.toMatchObject({ replayed: true, orders: [{ orderId: 'k-0' }, { orderId: 'k-1' }] });
+    expect(race.orders(['k-0', 'k-1']).every((item) => item !== undefined && !item.fenced)).toBe(true);
+  });
+
+  it('answers an earlier attempt’s orders as a replay when its own write fails and its withdrawal finds them (never "none will be processed")', async () => {
+    const race = raceTable();
+    const first = await placeOrders(body, race.attempt('2026-01-01T00:00:00.000Z').ports, inTenSeconds());
+    const b = race.attempt('2026-01-01T00:00:09.000Z', { storeFails: true });
+    const answer = await placeOrders(body, b.ports, inTenSeconds());
+    expect(answer).toMatchObject({ replayed: true, orders: first.orders });
+    expect(b.announced).toEqual(['k-0', 'k-1']);
+    // Answered now, so no attempt can take them back any more.
+    expect(race.orders(['k-0', 'k-1']).map((item) => item?.answered)).toEqual([true, true]);
+  });
+
+  it('refuses the key when its failed write’s withdrawal finds orders of another body under its ids', async () => {
+    const race = raceTable();
+    await placeOrders([request('a', 500), request('b')], race.attempt('2026-01-01T00:00:00.000Z').ports, inTenSeconds());
+    await expect(placeOrders(body, race.attempt('2026-01-01T00:00:09.000Z', { storeFails: true }).ports, inTenSeconds())).rejects.toBeInstanceOf(IdempotencyKeyReusedError);
   });
 });

@@ -5,6 +5,7 @@ import { checkCredit, checkStock } from '../domain/checks';
 import type { OrderToCheck } from '../domain/messages';
 import type { Cents } from '../domain/money';
 import type { CheckResult } from '../domain/order';
+import { BatchOutcomes } from './batchOutcomes';
 
 /** Balances read by key: undefined where there is none; throws for a key that could not be read. */
 export type Balances<T> = Pick<ReadonlyMap<string, T>, 'get'>;
@@ -22,29 +23,29 @@ export interface StockCheckPorts extends CheckReporter {
   stockOf(productIds: string[]): Promise<Balances<number>>;
 }
 
-/** For each order, in batch order: its result once reported, or why it could not be checked or reported. */
-export type CheckOutcomes = PromiseSettledResult<CheckResult>[];
+/** For each order: its result once reported, or why it could not be checked or reported. */
+export type CheckOutcomes = BatchOutcomes<OrderToCheck, CheckResult>;
 
 async function runChecks<T>(orders: OrderToCheck[], balances: Promise<Balances<T>>, check: (order: OrderToCheck, balances: Balances<T>) => CheckResult, reporter: CheckReporter): Promise<CheckOutcomes> {
+  const outcomes: CheckOutcomes = new BatchOutcomes(orders);
   let read: Balances<T>;
   try {
     read = await balances;
   } catch (error) {
-    return orders.map(() => ({ status: 'rejected', reason: error }));
+    for (const order of orders) outcomes.fail(order, error);
+    return outcomes;
   }
-  const outcomes: CheckOutcomes = orders.map((order) => {
+  const checked: OrderToCheck[] = [];
+  for (const order of orders) {
     try {
-      return { status: 'fulfilled', value: check(order, read) };
+      outcomes.succeed(order, check(order, read));
+      checked.push(order);
     } catch (error) {
-      return { status: 'rejected', reason: error };
+      outcomes.fail(order, error);
     }
-  });
-  const checked = outcomes.flatMap((outcome, position) => (outcome.status === 'fulfilled' ? [{ position, result: outcome.value }] : []));
-  const unsent = await reporter.report(checked.map(({ result }) => result));
-  checked.forEach(({ position }, index) => {
-    const failure = unsent[index];
-    if (failure) outcomes[position] = { status: 'rejected', reason: failure };
-  });
+  }
+  const results = checked.map((order) => (outcomes.get(order) as PromiseFulfilledResult<CheckResult>).value);
+  outcomes.failUnsent(checked, await reporter.report(results));
   return outcomes;
 }
 

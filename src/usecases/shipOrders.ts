@@ -5,6 +5,7 @@
 import type { OrderToShip, ShipmentRequest } from '../domain/messages';
 import { OrderStatus, type BusinessReason, type Order } from '../domain/order';
 import { rejectionLog, shippingWaves, type ShipmentOutcome } from '../domain/shipping';
+import { BatchOutcomes } from './batchOutcomes';
 
 export interface ShippingPorts {
   /** Orders by id: undefined where there is none; throws for an id that could not be read. */
@@ -18,8 +19,8 @@ export interface ShippingPorts {
 export type ShippingEffect = 'shipped' | 'rejected' | 'ignored';
 
 export interface ShippingReport {
-  /** For each request, in batch order: what it did, or why it failed (then it is retried). */
-  outcomes: PromiseSettledResult<ShippingEffect>[];
+  /** For each request: what it did, or why it failed (then it is retried). */
+  outcomes: BatchOutcomes<ShipmentRequest, ShippingEffect>;
   shipped: OrderToShip[];
   rejected: { order: OrderToShip; reason: BusinessReason }[];
 }
@@ -43,8 +44,8 @@ async function ship(requested: OrderToShip, ports: ShippingPorts): Promise<Shipm
 }
 
 export async function shipOrders(requests: ShipmentRequest[], ports: ShippingPorts): Promise<ShippingReport> {
-  const report: ShippingReport = { outcomes: [], shipped: [], rejected: [] };
-  const toShip: { position: number; order: OrderToShip }[] = [];
+  const report: ShippingReport = { outcomes: new BatchOutcomes(requests), shipped: [], rejected: [] };
+  const toShip: { request: ShipmentRequest; order: OrderToShip }[] = [];
   const unread = requests.filter((request) => !request.order);
   let stored: Awaited<ReturnType<ShippingPorts['getOrders']>> | undefined;
   let readFailure: unknown;
@@ -55,32 +56,32 @@ export async function shipOrders(requests: ShipmentRequest[], ports: ShippingPor
       readFailure = error;
     }
   }
-  requests.forEach((request, position) => {
+  for (const request of requests) {
     if (request.order) {
-      toShip.push({ position, order: request.order });
-      return;
+      toShip.push({ request, order: request.order });
+      continue;
     }
     try {
       if (!stored) throw readFailure;
       const order = stored.get(request.orderId);
-      if (order?.status === OrderStatus.ReadyToShip) toShip.push({ position, order });
-      else report.outcomes[position] = { status: 'fulfilled', value: 'ignored' };
+      if (order?.status === OrderStatus.ReadyToShip) toShip.push({ request, order });
+      else report.outcomes.succeed(request, 'ignored');
     } catch (error) {
-      report.outcomes[position] = { status: 'rejected', reason: error };
+      report.outcomes.fail(request, error);
     }
-  });
+  }
 
   for (const wave of shippingWaves(toShip.map(({ order }) => order))) {
     await Promise.all(
       wave.map(async (index) => {
-        const { position, order } = toShip[index] as (typeof toShip)[number];
+        const { request, order } = toShip[index] as (typeof toShip)[number];
         try {
           const shipment = await ship(order, ports);
-          report.outcomes[position] = { status: 'fulfilled', value: shipment.effect };
+          report.outcomes.succeed(request, shipment.effect);
           if (shipment.effect === 'shipped') report.shipped.push(shipment.order);
           if (shipment.effect === 'rejected') report.rejected.push({ order: shipment.order, reason: shipment.reason });
         } catch (error) {
-          report.outcomes[position] = { status: 'rejected', reason: error };
+          report.outcomes.fail(request, error);
         }
       }),
     );

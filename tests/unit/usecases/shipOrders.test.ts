@@ -1,7 +1,7 @@
 import type { OrderToShip } from '../../../src/domain/messages';
 import { newOrder, OrderStatus, type Order } from '../../../src/domain/order';
 import type { ShipmentOutcome, ShipmentRefusal } from '../../../src/domain/shipping';
-import { shipOrders, type ShippingPorts } from '../../../src/usecases/shipOrder';
+import { shipOrders, type ShippingPorts } from '../../../src/usecases/shipOrders';
 
 const order = (orderId: string, customerId: string, productIds: string[], status: OrderStatus = OrderStatus.ReadyToShip): Order => ({
   ...newOrder({ customerId, items: productIds.map((productId) => ({ productId, qty: 1 })), totalCents: 18778 }, orderId, '2026-01-01T00:00:00.000Z'),
@@ -31,7 +31,7 @@ function ports(outcomeOf: (order: OrderToShip) => ShipmentOutcome = () => ({ shi
   };
   return { value, calls };
 }
-const effects = (report: Awaited<ReturnType<typeof shipOrders>>) => report.outcomes.map((outcome) => (outcome.status === 'fulfilled' ? outcome.value : `failed: ${(outcome.reason as Error).message}`));
+const effects = (report: Awaited<ReturnType<typeof shipOrders>>) => report.outcomes.inOrder().map((outcome) => (outcome.status === 'fulfilled' ? outcome.value : `failed: ${(outcome.reason as Error).message}`));
 
 describe('shipping a batch of shipment requests', () => {
   it('ships each order the requests carry, reading nothing first', async () => {
