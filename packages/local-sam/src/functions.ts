@@ -415,8 +415,10 @@ export class FunctionRuntime {
     return pool;
   }
 
+  /** By the function's ARN, or a qualified one (`:live`, `:1`): locally every alias and version is the one function. */
   byArn(arn: string): FunctionPool | undefined {
-    return this.functions.find((pool) => pool.definition.arn === arn);
+    const unqualified = arn.split(':').slice(0, 7).join(':');
+    return this.functions.find((pool) => pool.definition.arn === unqualified);
   }
 
   async warm(): Promise<void> {

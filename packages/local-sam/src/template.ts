@@ -334,9 +334,13 @@ export function samGeneratedResource(template: Template, logicalId: string): Phy
     const name = `${template.stackName}-${logicalId}`.slice(0, 64);
     return { type: 'AWS::IAM::Role', ref: name, attributes: { Arn: `arn:aws:iam::${accountId}:role/${name}`, RoleId: name } };
   }
-  const aliasName = String(fn.properties.AutoPublishAlias ?? 'live');
-  if (member?.[2] === 'Version') return { type: 'AWS::Lambda::Version', ref: `${arn}:1`, attributes: { Version: '1' } };
-  return { type: 'AWS::Lambda::Alias', ref: `${arn}:${aliasName}`, attributes: {} };
+  // Only a function that publishes (AutoPublishAlias) has an alias and versions, as SAM refuses otherwise.
+  const published = fn.properties.AutoPublishAlias;
+  if (published === undefined) return undefined;
+  // Qualified as on AWS (`<function ARN>:live`, `:1`); the runtime finds the function by its unqualified ARN.
+  const qualified = member?.[2] === 'Version' ? `${arn}:1` : `${arn}:${typeof published === 'string' ? published : 'live'}`;
+  const type = qualified.endsWith(':1') ? 'AWS::Lambda::Version' : 'AWS::Lambda::Alias';
+  return { type, ref: qualified, attributes: { Arn: qualified, FunctionName: arn, Version: '1' } };
 }
 
 /** Logical ids that a value refers to through Ref, Fn::GetAtt or Fn::Sub (pseudo parameters and parameters excluded by the caller). */
@@ -389,21 +393,9 @@ export function createResolver(template: Template, physical: PhysicalResources, 
     if (known) return known;
     const declared = template.resources[logicalId];
     if (declared) return placeholderResource(template, declared);
-    const generated = publishedVersion(logicalId) ?? samGeneratedResource(template, logicalId);
+    const generated = samGeneratedResource(template, logicalId);
     if (!generated) throw new TemplateError(`Unresolved reference to ${logicalId}: no such parameter or resource`);
     return generated;
-  };
-  /**
-   * SAM's AutoPublishAlias makes a version and an alias of a function, which a template names as
-   * `Fn.Alias` / `Fn.Version` (Ref or Sub) or by the logical ids SAM gives them (`FnAlias<Name>`,
-   * `FnVersion<hash>`). Locally a function has one version: both resolve to the function's ARN.
-   */
-  const publishedVersion = (name: string): PhysicalResource | undefined => {
-    const match = /^(.+)\.(Alias|Version)$/.exec(name) ?? /^(.+?)(Alias[A-Za-z0-9]+|Version[0-9a-fA-F]+)$/.exec(name);
-    const fn = match && template.resources[match[1] as string];
-    if (!fn || fn.type !== 'AWS::Serverless::Function' || fn.properties.AutoPublishAlias === undefined) return undefined;
-    const arn = resourceOf(fn.logicalId).attributes.Arn as string;
-    return { type: (match[2] as string).startsWith('Alias') ? 'AWS::Lambda::Alias' : 'AWS::Lambda::Version', ref: arn, attributes: { Arn: arn, FunctionName: arn, Version: '1' } };
   };
   const ref = (name: string): unknown => {
     if (name === 'AWS::NoValue') return NO_VALUE;
@@ -412,7 +404,7 @@ export function createResolver(template: Template, physical: PhysicalResources, 
     return resourceOf(name).ref;
   };
   const getAtt = (logicalId: string, attribute: string): string => {
-    const published = attribute === 'Alias' || attribute === 'Version' ? publishedVersion(`${logicalId}.${attribute}`) : undefined;
+    const published = attribute === 'Alias' || attribute === 'Version' ? samGeneratedResource(template, `${logicalId}.${attribute}`) : undefined;
     if (published) return published.ref;
     const resource = resourceOf(logicalId);
     // A nested application is not run locally (the startup summary says so): its outputs are placeholders.

@@ -185,15 +185,15 @@ describe('aliases (AutoPublishAlias) and nested applications', () => {
   const resolve = createResolver(template, {});
   const arn = 'arn:aws:lambda:us-east-1:000000000000:function:notes-NotesFunction';
 
-  it('resolves the alias and the version, however the template names them, to the one local function', () => {
+  it('resolves the alias and the version, however the template names them, qualified as on AWS', () => {
     expect(resolve(template.resources.NotesFunction?.properties.Environment)).toEqual({
-      Variables: { SELF_ALIAS: arn, SELF_VERSION: arn, GENERATED_ALIAS: arn, DASHBOARD: 'Monitoring.Outputs.DashboardName' },
+      Variables: { SELF_ALIAS: `${arn}:live`, SELF_VERSION: `${arn}:1`, GENERATED_ALIAS: `${arn}:live`, DASHBOARD: 'Monitoring.Outputs.DashboardName' },
     });
   });
 
   it('routes an API integration that targets the alias to the function', () => {
     const api = resolve(template.resources.Api?.properties.DefinitionBody) as { paths: Record<string, { get: { 'x-amazon-apigateway-integration': { uri: string } } }> };
-    expect(api.paths['/notes']?.get['x-amazon-apigateway-integration'].uri).toBe(`arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/${arn}/invocations`);
+    expect(api.paths['/notes']?.get['x-amazon-apigateway-integration'].uri).toBe(`arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/${arn}:live/invocations`);
   });
 
   it('still refuses an alias of a function that publishes none', () => {
