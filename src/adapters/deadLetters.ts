@@ -1,6 +1,4 @@
-// Reads a dead-letter queue without consuming it: its messages stay where alarms, the console and
-// a redrive expect them. Received messages are hidden only while one sweep pages through the queue,
-// then made visible again at once.
+// Reads a dead-letter queue without consuming it (docs/sweeper.md#pass-1-dead-letters).
 import { ChangeMessageVisibilityBatchCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { DeadLetter } from '../usecases/sweepOrders';
 

@@ -1,6 +1,4 @@
-// What the sweeper does with an order that is still open when it looks: it moves it on, never
-// rejects it for having waited. The only rejection that is not a business reason is for a dead
-// letter: a message of the order that failed every delivery and was set aside.
+// What the sweeper does with an order that is still open when it looks (docs/sweeper.md).
 import { createHash } from 'node:crypto';
 import { Check, checkAttribute, FINAL_STATUSES, OrderStatus, type OrderProgress } from './order';
 

@@ -1,6 +1,4 @@
-// OrderSweeperFunction (every minute): rejects the orders that dead letters hold up, then moves on
-// every open order whose time has come: it announces orders that were stored but not announced (the
-// order API's outbox relay), and re-drives orders whose messages were lost.
+// OrderSweeperFunction, every minute: one sweep (docs/sweeper.md).
 import type { Context, ScheduledEvent } from 'aws-lambda';
 import { dynamo } from '../adapters/clients/dynamo';
 import { sns } from '../adapters/clients/sns';

@@ -63,7 +63,7 @@ export function toErrorResponse(error: unknown): ErrorResponse & { unexpected: b
   }
   if (error instanceof StaleBalanceError) return response(412, error.message);
   if (error instanceof OrdersNotStoredError && error.mayBeStored) {
-    // Never "none will be processed" where the orders may exist (docs/acceptance.md, residual cases).
+    // Never "none will be processed" where the orders may exist (docs/guarantees.md, residual cases).
     return response(503, 'The orders may or may not have been stored. Retry with the same Idempotency-Key to find out; without one, they may still be processed.');
   }
   if (error instanceof OrdersNotStoredError) {

@@ -2,7 +2,7 @@
 // Idempotency-Key. Powertools keeps the first answer and refuses the key with another body or while
 // a first attempt runs (409); the placement needs it for nothing else: the orders' ids come from the
 // key and their write is conditional, so when the idempotency store itself fails, the placement
-// stands alone. docs/acceptance.md walks through every way an attempt can end.
+// stands alone. docs/guarantees.md#accepted-once walks through every way an attempt can end.
 import { IdempotencyAlreadyInProgressError, IdempotencyConfig, IdempotencyValidationError, makeIdempotent } from '@aws-lambda-powertools/idempotency';
 import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/persistence';
 import type { Context } from 'aws-lambda';

@@ -3,7 +3,7 @@
 // behind, unless what holds the ids are this request's orders from an earlier attempt: those are
 // answered as a replay, once marked so that their own attempt can no longer withdraw them. After the
 // commit the request is answered as accepted whatever else fails, and an order that could not be
-// announced in time is announced by the sweeper instead. docs/acceptance.md walks through every way
+// announced in time is announced by the sweeper instead. docs/guarantees.md#accepted-once walks through every way
 // an attempt can end.
 import { awaitsBothChecks, newOrder, samePlacement, type Order, type OrderRequest } from '../domain/order';
 import { firstSweepAt } from '../domain/sweep';

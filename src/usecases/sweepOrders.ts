@@ -1,8 +1,4 @@
-// The sweeper's two passes. First the dead letters: an order held up by a message that failed every
-// delivery is rejected, and its log says which message and where it is (the one rejection that is
-// not for a business reason). Then the relay and re-drive: every open order whose time has come is
-// moved on (announced again, marked ready to ship, or its shipment requested again) and looked at
-// again later, with a growing interval. Nothing here rejects an order for having waited.
+// The sweeper's two passes: dead letters, then the relay and re-drive (docs/sweeper.md explains both).
 import { type Order, OrderStatus } from '../domain/order';
 import {
   allSweepShards,

@@ -94,7 +94,7 @@ describe('faults injected in front of the emulators', () => {
 });
 
 /**
- * The audit of docs/acceptance.md ("Conditional writes and SDK retries"): every conditional write
+ * The audit of docs/guarantees.md ("Conditional writes and SDK retries"): every conditional write
  * the functions make, its first answer dropped after DynamoDB applied it, so that the SDK resends
  * it. Each must end as if it had been answered the first time.
  */

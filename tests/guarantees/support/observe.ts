@@ -148,11 +148,11 @@ export async function deadLetters(stack: StackProcess): Promise<Record<string, M
   return Object.fromEntries(entries);
 }
 
-/** The business reasons an order may be rejected for (CONTRACT.md), as the order's log states them. */
+/** The business reasons an order may be rejected for (docs/guarantees.md), as the order's log states them. */
 export const BUSINESS_REJECTION =
   /^(Credit check failed: (customer \S+ has no account|balance \d+\.\d\d does not cover \d+\.\d\d)|Stock check failed: .*(has \d+, needs \d+|does not exist)|Rejected at shipping: (customer has no account|insufficient credit for \d+\.\d\d|insufficient stock for .+|.+ does not exist))$/;
 
-/** The one other reason (CONTRACT.md): one of the order's messages was dead-lettered, as the sweeper's line states it. */
+/** The one other reason (docs/guarantees.md): one of the order's messages was dead-lettered, as the sweeper's line states it. */
 export const DEAD_LETTER_REJECTION =
   /^Rejected( at shipping)?: its (credit check|stock check|(credit|stock) check result|shipment) (failed \d+ times|could not be recorded in \d+ attempts) and its message was dead-lettered \(\w+DeadLetterQueue\)$/;
 

@@ -1,4 +1,4 @@
-// What every fault scenario ends on (CONTRACT.md, Guarantees): every accepted order final, each
+// What every fault scenario ends on (docs/guarantees.md): every accepted order final, each
 // charged at most once (the balances are exactly the opening ones less the totals of the SHIPPED
 // orders, none negative), and no rejection without a business reason or a dead letter behind it.
 // Also the two clients the contract speaks of: one that retries with its Idempotency-Key as it is
