@@ -80,16 +80,19 @@ const sortedBy = <T>(items: T[], key: (item: T) => string) => [...items].sort((a
 // AWS::Lambda::Alias (<Function>Alias<name>) and a CodeDeploy deployment group (with one CodeDeploy
 // application and its service role for the stack), and point every event source, schedule and
 // `<Function>.Alias` reference at the alias. The local runtime models none of them: it runs one
-// version, which the alias resolves to. So these comparisons read an alias as its function, and
+// version, which the alias's ARN (`<function ARN>:<name>`, as on AWS) names. So these comparisons
+// read an alias as its function where a Ref names it, as its qualified ARN where a Sub does, and
 // compare no Version, Alias, DeploymentGroup or CodeDeploy resource; the last test below checks
 // what the transform made of them instead.
 const aliases = (): Record<string, string> =>
   Object.fromEntries(resourcesOf('AWS::Lambda::Alias').map(([logicalId, alias]) => [logicalId, (property(alias, 'FunctionName') as { Ref: string }).Ref]));
 /** The function a Ref names, through its alias if it names one. */
 const functionOf = (logicalId: string): string => aliases()[logicalId] ?? logicalId;
-/** A value with every `${<Function>Alias<name>}` in its Fn::Sub strings read as `${<Function>.Arn}`. */
-const throughAliases = (value: unknown): unknown =>
-  JSON.parse(JSON.stringify(value ?? null).replace(/\$\{(\w+)\}/g, (whole, id: string) => (id in aliases() ? `\${${aliases()[id]}.Arn}` : whole)));
+/** A value with every `${<Function>Alias<name>}` in its Fn::Sub strings read as `${<Function>.Arn}:<name>`, the alias's ARN. */
+const throughAliases = (value: unknown): unknown => {
+  const names = Object.fromEntries(resourcesOf('AWS::Lambda::Alias').map(([logicalId, alias]) => [logicalId, String(property(alias, 'Name'))]));
+  return JSON.parse(JSON.stringify(value ?? null).replace(/\$\{(\w+)\}/g, (whole, id: string) => (id in aliases() ? `\${${aliases()[id]}.Arn}:${names[id]}` : whole)));
+};
 
 describe('the local reading of template.yaml against AWS’s SAM transform of it', () => {
   it('has the same functions, with the same names (where the template names them), log groups, timeouts and memory', () => {
