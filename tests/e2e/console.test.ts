@@ -67,11 +67,11 @@ describe('the live console', () => {
     const productId = uniqueId('console-item');
     await call('POST', '/account', { customerId, balance: 500 });
     await call('POST', '/stock', { productId, balance: 10 });
-    // The check results wait 2 s on their queue (an SQS delay), so the order is PENDING for longer
+    // The check results wait 5 s on their queue (an SQS delay), so the order is PENDING for longer
     // than the page takes to refresh; the queue's own delay is put back at once.
     const updates = queueUrl('OrderUpdateQueue');
     const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: updates, AttributeNames: ['DelaySeconds'] }));
-    await sqs.send(new SetQueueAttributesCommand({ QueueUrl: updates, Attributes: { DelaySeconds: '2' } }));
+    await sqs.send(new SetQueueAttributesCommand({ QueueUrl: updates, Attributes: { DelaySeconds: '5' } }));
     let orderId: string;
     try {
       const placed = await call<{ orderId: string }>('POST', '/order', { customerId, items: [{ productId, qty: 2 }], totalAmount: 120.5 });
