@@ -57,7 +57,7 @@ function scope(random: Random, { rateUpTo }: { rateUpTo: number }): Pick<FaultRu
   const shape = random.next();
   if (shape < 0.6) return { rate: random.int(5, rateUpTo * 100) / 100, window: window(random, 25) };
   if (shape < 0.8) return { window: window(random, 6) };
-  return { fromCall: random.int(1, 200), times: random.int(1, 8), window: window(random, 40) };
+  return { fromCall: random.int(1, 50), times: random.int(1, 8), window: window(random, 40) };
 }
 
 interface Target {

@@ -164,11 +164,12 @@ async function topUp(stack: StackProcess, plan: TopUpPlan, into: TopUpRecord[]):
   const scale = plan.route === 'account' ? 100 : 1;
   for (let write = 0; write < 10; write++) {
     let read: Answer | undefined;
-    for (let tries = 0; tries < 20 && read?.status !== 200; tries++) {
+    // A read changes nothing: retried through any outage the schedule holds (each shorter than a minute).
+    for (let tries = 0; tries < 120 && read?.status !== 200; tries++) {
       if (tries > 0) await sleep(500);
       read = await send(stack, 'GET', `/${plan.route}/${plan.id}`);
     }
-    if (read?.status !== 200) return;
+    if (read?.status !== 200) throw new Error(`GET /${plan.route}/${plan.id} never answered 200: ${String(read?.status)} ${read?.text ?? ''}`);
     const current = Math.round(Number(read.body?.balance) * scale);
     const answer = await send(stack, 'POST', `/${plan.route}`, {
       body: { [field]: plan.id, balance: (current + plan.amount) / scale },
