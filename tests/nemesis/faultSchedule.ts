@@ -2,8 +2,7 @@
 // overlapping in time, each shorter than the retry budget so that no message should be
 // dead-lettered; and in some seeds one function out of service for longer than the budget, whose
 // orders must end rejected naming its dead-letter queue, and nothing worse.
-import { formatRule, THROTTLING_ERRORS, type FaultConfig, type FaultRule } from '../../local/faults';
-import { seededRandom } from './stack';
+import { formatRule, seededRandom, THROTTLING_ERRORS, type FaultConfig, type FaultRule } from './stack';
 
 /** Template parameters of every nemesis stack (all within the template's AllowedValues and Rules). */
 export const PARAMETERS = { QueueVisibilityTimeoutSeconds: '10', FunctionTimeoutSeconds: '5', MaxReceiveCount: '5', OrderDeadlineSeconds: '60' };

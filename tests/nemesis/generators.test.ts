@@ -1,8 +1,8 @@
 // The nemesis's generators: a seed gives one schedule and one workload, the same on every run, and
 // the fault spec it prints is one `npm start -- --faults` accepts as it is.
-import { readFaultSpec } from '../../local/faults';
 import { drawSchedule, faultSpec, LOAD_SECONDS, LOAD_START, RETRY_BUDGET_SECONDS } from './faultSchedule';
 import { CI_SEEDS, parseArgs } from './run';
+import { readFaultSpec } from './stack';
 import { drawPlan } from './workload';
 
 const SEEDS = Array.from({ length: 40 }, (_, index) => index + 1);

@@ -1,6 +1,7 @@
 // The nemesis's one door to a running local stack (`npm start` as a child process) and to what can
 // be seen of it from outside: HTTP, the tables, the queues. Everything else in tests/nemesis goes
-// through this file, so that moving the spawner (to the local runtime's own package) changes only it.
+// through this file, so that moving the spawner and the fault injector (to the local runtime's own
+// package) changes only it.
 import { StackProcess, sleep } from '../guarantees/support/localStack';
 import { allOrders, accountBalances, deadLetters, queueDepth, stockBalances } from '../guarantees/support/observe';
 
@@ -8,6 +9,8 @@ export { StackProcess, sleep };
 export { seededRandom } from '../guarantees/support/random';
 export { BUSINESS_REJECTION, DEAD_LETTER_REJECTION, lastLog } from '../guarantees/support/observe';
 export type { StackOptions } from '../guarantees/support/localStack';
+// The fault injector's configuration, as `npm start -- --faults` reads it.
+export { formatRule, readFaultSpec, THROTTLING_ERRORS, type FaultConfig, type FaultRule } from '../../local/faults';
 
 /** An HTTP answer, or `timedOut` when the client stopped waiting (the request may still have been handled). */
 export interface Answer {
