@@ -5,7 +5,7 @@
 // the replay command and each violation; the exit code is 1 if any seed failed.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { drawSchedule, faultSpec, PARAMETERS } from './faultSchedule';
+import { drawSchedule, faultSpec, PARAMETERS, type FaultSchedule } from './faultSchedule';
 import { judge, type Verdict } from './invariants';
 import { deadLetterOrders, observe, readyAt, sleep, StackProcess, sweepNow } from './stack';
 import { drawPlan, openBooks, play } from './workload';
@@ -39,13 +39,28 @@ async function settle(stack: StackProcess): Promise<void> {
   }
 }
 
+/**
+ * A stack of the seed's own. The runtime picks free ports and binds them a moment later, so on a
+ * machine where other stacks start too, a port can be taken in between: such a start is tried again.
+ */
+async function startStack(seed: number, schedule: FaultSchedule): Promise<StackProcess> {
+  for (let tries = 1; ; tries++) {
+    try {
+      return await StackProcess.start({ name: `nemesis-${seed}`, parameters: PARAMETERS, faults: schedule.faults });
+    } catch (error) {
+      if (tries === 3 || !/EADDRINUSE/.test((error as Error).message)) throw error;
+      process.stdout.write(`[nemesis] seed ${seed}: a port was taken while the stack started; starting it again\n`);
+    }
+  }
+}
+
 async function runSeed(seed: number): Promise<Outcome> {
   const started = Date.now();
   const schedule = drawSchedule(seed);
   const plan = drawPlan(seed);
   let stack: StackProcess | undefined;
   try {
-    stack = await StackProcess.start({ name: `nemesis-${seed}`, parameters: PARAMETERS, faults: schedule.faults });
+    stack = await startStack(seed, schedule);
     const ready = await readyAt(stack);
     await openBooks(stack, plan);
     const history = await play(stack, plan, schedule, ready);
