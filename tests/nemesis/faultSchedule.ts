@@ -89,6 +89,15 @@ function operationRule(random: Random, target: Target): FaultRule {
   return { ...common, kind };
 }
 
+/** Balance writes applied whose answers are lost, often enough that the SDK's retry of one follows. */
+const lostBalanceAnswers = (random: Random): FaultRule => ({
+  operation: 'dynamodb:UpdateItem',
+  table: random.pick(['AccountTable', 'StockTable']),
+  kind: 'drop',
+  rate: random.int(20, 50) / 100,
+  window: window(random, 25),
+});
+
 function functionRule(random: Random, functions: string[] = FUNCTIONS): FaultRule {
   const fn = random.pick(functions);
   const kind = random.pick(['outage', 'timeout', 'reserved-concurrency'] as const);
@@ -105,7 +114,7 @@ export function drawSchedule(seed: number): FaultSchedule {
   // Every seed also attacks the acceptance of orders and the conditional balance writes, where a lost answer matters most.
   rules.push(random.next() < 0.75 ? operationRule(random, ACCEPTANCE(random)) : functionRule(random, ['OrderApiFunction']));
   rules.push(operationRule(random, ACCEPTANCE(random)));
-  rules.push(operationRule(random, BALANCE_WRITE));
+  rules.push(random.next() < 0.5 ? lostBalanceAnswers(random) : operationRule(random, BALANCE_WRITE));
   for (let i = random.int(1, 3); i > 0; i--) rules.push(functionRule(random));
   if (random.next() < 0.6) rules.push({ operation: 'dynamodb:TransactWriteItems', kind: 'transaction-conflict' });
   let longOutage: LongOutage | undefined;

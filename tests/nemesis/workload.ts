@@ -50,7 +50,7 @@ export interface Plan {
 }
 
 /** A seed's workload: its own stream of the seed, so that the fault schedule's draws do not shift it. */
-export function drawPlan(seed: number, { placements = 70, topUps = 20 } = {}): Plan {
+export function drawPlan(seed: number, { placements = 70, topUps = 30 } = {}): Plan {
   const random = seededRandom(seed * 7919 + 1);
   const customers = Array.from({ length: 6 }, (_, index) => `n${seed}-customer-${index}`);
   const products = Array.from({ length: 4 }, (_, index) => `n${seed}-product-${index}`);
