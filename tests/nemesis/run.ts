@@ -10,8 +10,8 @@ import { judge, type Verdict } from './invariants';
 import { deadLetterOrders, observe, readyAt, sleep, StackProcess, sweepNow } from './stack';
 import { drawPlan, openBooks, play } from './workload';
 
-/** The seeds CI runs: one with a long outage of a checker and redrive, two with short faults only. */
-export const CI_SEEDS = [1, 3, 4];
+/** The seeds CI runs: one with a long outage (of OrderUpdateFunction) and a redrive, two with short faults only. */
+export const CI_SEEDS = [2, 3, 4];
 const SETTLE_MS = 360_000;
 const REPORTS = join(__dirname, '..', '..', '.local', 'nemesis');
 
