@@ -40,7 +40,9 @@ describe('the invariants', () => {
     expect(judge(plan, schedule, history(placed, [applied, lost]), observed([shipped('a')], 4_350)).violations).toEqual([]);
     expect(judge(plan, schedule, history(placed, [applied, lost]), observed([shipped('a')], 4_300)).violations).toEqual([]);
     const stale = { ...applied, outcome: 'stale' as const, status: 412 };
-    expect(invariants(judge(plan, schedule, history(placed, [stale]), observed([shipped('a')], 4_300)))).toEqual(["every customer's credit is start + top-ups - shipped"]);
+    const verdict = judge(plan, schedule, history(placed, [stale]), observed([shipped('a')], 4_300));
+    expect(invariants(verdict)).toEqual(["every customer's credit is start + top-ups - shipped"]);
+    expect(verdict.violations[0]?.detail).toMatch(/a 412 followed a write that took effect/);
   });
 
   it('catch a rejection without a reason, a dead letter without a long outage, and a queue left with messages', () => {

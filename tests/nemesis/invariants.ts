@@ -86,7 +86,9 @@ export function judge(plan: Plan, schedule: FaultSchedule, history: History, obs
       const unknown = writes.filter((w) => w.outcome === 'unknown').map((w) => w.amount);
       const surplus = (final.get(id) ?? Number.NaN) - (start + applied - taken(id));
       const detail = `start ${start} + top-ups answered 200 ${applied} - shipped ${taken(id)} = ${start + applied - taken(id)}, found ${final.get(id)}; top-ups answered otherwise: ${writes.filter((w) => w.outcome !== 'applied').map((w) => `${w.amount} (${w.status})`).join(', ') || 'none'}`;
-      fail(`every ${route === 'account' ? "customer's credit" : "product's stock"} is start + top-ups - shipped`, subsetSums(unknown).has(surplus) ? [] : [id], detail);
+      const stale = writes.filter((w) => w.outcome === 'stale').map((w) => w.amount);
+      const hint = subsetSums([...unknown, ...stale]).has(surplus) ? ` (the surplus ${surplus} is what top-ups answered 412 would have added: a 412 followed a write that took effect)` : '';
+      fail(`every ${route === 'account' ? "customer's credit" : "product's stock"} is start + top-ups - shipped`, subsetSums(unknown).has(surplus) ? [] : [id], detail + hint);
     }
   };
   books('account', plan.credit, observed.accounts, (id) => shipped.filter((order) => order.customerId === id).reduce((sum, order) => sum + order.totalCents, 0));
