@@ -71,6 +71,13 @@ describe('the workload', () => {
     }
   });
 
+  it('never names a product twice in one order (the API refuses that), in any seed', () => {
+    for (const seed of [...SEEDS, 22]) {
+      const orders = drawPlan(seed).actions.flatMap((action) => (action.kind === 'placement' ? action.orders : []));
+      expect(orders.filter((order) => new Set(order.items.map((item) => item.productId)).size !== order.items.length)).toEqual([]);
+    }
+  });
+
   it('makes some credit and stock scarce, so that some orders are refused for business reasons', () => {
     const plan = drawPlan(3);
     const orders = plan.actions.flatMap((action) => (action.kind === 'placement' ? action.orders : []));

@@ -68,7 +68,9 @@ export function drawPlan(seed: number, { placements = 70, topUps = 30 } = {}): P
     const items = random
       .shuffle(products)
       .slice(0, random.int(1, 2))
-      .map((productId) => ({ productId: random.next() < 0.03 ? ghostProduct : productId, qty: random.int(1, 3) }));
+      .map((productId) => ({ productId: random.next() < 0.03 ? ghostProduct : productId, qty: random.int(1, 3) }))
+      // The API refuses one product twice in an order: a second never-stocked product is left out.
+      .filter((item, index, all) => all.findIndex((other) => other.productId === item.productId) === index);
     return { customerId: random.next() < 0.05 ? ghostCustomer : random.pick(customers), items, totalAmount: cents / 100 };
   };
   const at = () => random.int(0, LOAD_SECONDS * 1000 - 1);
