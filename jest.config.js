@@ -33,6 +33,8 @@ module.exports = {
     },
     // The contract's guarantees, each attacked on a local stack of its own (`npm start` with the
     // parameters that guarantee needs). GUARANTEES_SCALE=full (npm run test:guarantees:full) runs them bigger.
+    // The nemesis's generators (its runs are `npm run test:nemesis`, tests/nemesis/README.md).
+    { ...common, displayName: 'nemesis', testMatch: ['<rootDir>/tests/nemesis/**/*.test.ts'] },
     { ...common, displayName: 'guarantees', testMatch: ['<rootDir>/tests/guarantees/**/*.test.ts'], setupFilesAfterEnv: ['<rootDir>/tests/support/slowTests.ts'] },
   ],
 };

@@ -12,7 +12,7 @@ export type { ContractLookup, RequestContract } from './apiGateway';
 export type { ConsolePanel, PanelContext, PanelCount, PanelItem, PanelTone, PanelView } from './console/panels';
 
 // Faults on demand.
-export { faultReport, formatRule, parseFaultConfig, readFaultSpec, type FaultConfig, type FaultCounts, type FaultRule } from './faults';
+export { faultReport, formatRule, parseFaultConfig, readFaultSpec, THROTTLING_ERRORS, type FaultConfig, type FaultCounts, type FaultRule } from './faults';
 
 // Where the emulators run and what an AWS SDK client needs to reach them.
 export { freePort, LOCAL_CREDENTIALS, LOCAL_REGION, startEmulators, type Emulators, type EmulatorOptions } from './emulators';
