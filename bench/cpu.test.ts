@@ -80,6 +80,7 @@ describe('the JVM comparison', () => {
     p99Ms: figures.p99,
     stillOpen: 0,
     cpuMsPerOrder: { runtimeMainThread: 0, functions: 0, runtimeOther: 0, dynamoDbLocal: figures.dynamo, loadGenerator: 0, total: figures.total },
+    dynamoDbLocalRssMb: { afterWarmUp: 100, peak: figures.start * 20 },
     machine: { otherCores: 0, stealCores: 0 },
   });
 
@@ -103,6 +104,6 @@ describe('the JVM comparison', () => {
         ['C2', 12, 66, 2000, 7],
       ],
     );
-    assert.deepEqual(ratios, { startSeconds: 1.2, dynamoDbLocalStartCpuSeconds: 1.2, finalPerSecond: 1.1, p99Ms: 0.4, dynamoDbLocalCpuMsPerOrder: 0.64, totalCpuMsPerOrder: 0.85 });
+    assert.deepEqual(ratios, { startSeconds: 1.2, dynamoDbLocalStartCpuSeconds: 1.2, finalPerSecond: 1.1, p99Ms: 0.4, dynamoDbLocalCpuMsPerOrder: 0.64, totalCpuMsPerOrder: 0.85, dynamoDbLocalPeakRssMb: 1.2 });
   });
 });

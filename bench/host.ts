@@ -147,7 +147,7 @@ function rssMb(pid: number): number {
   }
 }
 
-const DYNAMODB_LOCAL_ROLE = 'DynamoDB Local (java)';
+export const DYNAMODB_LOCAL_ROLE = 'DynamoDB Local (java)';
 
 function roleOf(pid: number, stackPid: number): string {
   if (pid === stackPid) return 'stack (node)';

@@ -4,7 +4,7 @@
 // figures are compared as ratios within the run. The options reach DynamoDB Local through the
 // runtime's LOCAL_SAM_DYNAMODB_JVM_OPTIONS, after its defaults.
 import { cpuPerOrder, machineLoad, type CpuMsPerOrder } from './cpu';
-import { launchStack, machineCpuSeconds } from './host';
+import { DYNAMODB_LOCAL_ROLE, launchStack, machineCpuSeconds } from './host';
 import { orderFactory, seed, steadyLoad, type Target } from './load';
 import type { Progress } from './progress';
 import { median, round } from './stats';
@@ -32,6 +32,8 @@ export interface JvmRun {
   p99Ms: number;
   stillOpen: number;
   cpuMsPerOrder: CpuMsPerOrder;
+  /** DynamoDB Local's resident memory: once the warm-up is over, and its highest during the step (one sample a second). */
+  dynamoDbLocalRssMb: { afterWarmUp: number; peak: number };
   /** Cores other processes kept busy during the step, and the hypervisor's steal. */
   machine: { otherCores: number; stealCores: number };
 }
@@ -46,6 +48,7 @@ export interface JvmSummary {
   p99Ms: number;
   dynamoDbLocalCpuMsPerOrder: number;
   totalCpuMsPerOrder: number;
+  dynamoDbLocalPeakRssMb: number;
 }
 
 export interface JvmComparison {
@@ -55,7 +58,7 @@ export interface JvmComparison {
   runs: JvmRun[];
   summaries: JvmSummary[];
   /** The second configuration's median over the first's, figure by figure. */
-  ratios: { startSeconds: number; dynamoDbLocalStartCpuSeconds: number; finalPerSecond: number; p99Ms: number; dynamoDbLocalCpuMsPerOrder: number; totalCpuMsPerOrder: number };
+  ratios: { startSeconds: number; dynamoDbLocalStartCpuSeconds: number; finalPerSecond: number; p99Ms: number; dynamoDbLocalCpuMsPerOrder: number; totalCpuMsPerOrder: number; dynamoDbLocalPeakRssMb: number };
 }
 
 /** Which configuration runs at each turn: A B, then B A, and so on. */
@@ -82,6 +85,7 @@ export function summarizeJvm(configurations: JvmConfiguration[], runs: JvmRun[])
       p99Ms: of((run) => run.p99Ms),
       dynamoDbLocalCpuMsPerOrder: round(of((run) => run.cpuMsPerOrder.dynamoDbLocal), 1),
       totalCpuMsPerOrder: round(of((run) => run.cpuMsPerOrder.total), 1),
+      dynamoDbLocalPeakRssMb: round(of((run) => run.dynamoDbLocalRssMb.peak), 0),
     };
   });
   const [first, second] = summaries;
@@ -95,6 +99,7 @@ export function summarizeJvm(configurations: JvmConfiguration[], runs: JvmRun[])
       p99Ms: ratio((summary) => summary.p99Ms),
       dynamoDbLocalCpuMsPerOrder: ratio((summary) => summary.dynamoDbLocalCpuMsPerOrder),
       totalCpuMsPerOrder: ratio((summary) => summary.totalCpuMsPerOrder),
+      dynamoDbLocalPeakRssMb: ratio((summary) => summary.dynamoDbLocalPeakRssMb),
     },
   };
 }
@@ -126,8 +131,12 @@ export async function compareJvmOptions(root: string, settings: JvmSettings, pro
       await seed(target);
       await steadyLoad(target, settings.warmUp.rate, settings.warmUp.seconds, settings.drainCapSeconds, orderFactory(1), progress, `Warm-up, ${configuration.label} (not measured)`);
       await stack.drain();
+      const dynamoRss = () => stack.memory().filter((entry) => entry.role === DYNAMODB_LOCAL_ROLE).reduce((total, entry) => total + entry.rssMb, 0);
+      const afterWarmUp = dynamoRss();
+      let peak = afterWarmUp;
+      const sampler = setInterval(() => (peak = Math.max(peak, dynamoRss())), 1000);
       const before = { stack: stack.cpu(), self: process.cpuUsage(), machine: machineCpuSeconds(), own: ownCpuSeconds(), at: performance.now() };
-      const step = await steadyLoad(target, settings.rate, settings.seconds, settings.drainCapSeconds, orderFactory(20261208), progress, `Steady load, ${configuration.label}`);
+      const step = await steadyLoad(target, settings.rate, settings.seconds, settings.drainCapSeconds, orderFactory(20261208), progress, `Steady load, ${configuration.label}`).finally(() => clearInterval(sampler));
       const self = process.cpuUsage(before.self);
       const after = { stack: stack.cpu(), machine: machineCpuSeconds(), own: ownCpuSeconds(), at: performance.now() };
       runs.push({
@@ -140,6 +149,7 @@ export async function compareJvmOptions(root: string, settings: JvmSettings, pro
         p99Ms: step.postToFinalMs.p99,
         stillOpen: step.orders.stillOpen,
         cpuMsPerOrder: cpuPerOrder(before.stack, after.stack, (self.user + self.system) / 1e6, step.orders.accepted),
+        dynamoDbLocalRssMb: { afterWarmUp: round(afterWarmUp, 0), peak: round(Math.max(peak, dynamoRss()), 0) },
         machine: machineLoad((after.at - before.at) / 1000, after.machine.busy - before.machine.busy, after.own - before.own, after.machine.steal - before.machine.steal),
       });
     } finally {

@@ -137,7 +137,7 @@ function jvmSection(jvm: JvmComparison): string {
   const out: string[] = ['\n## 5. DynamoDB Local’s JVM options\n'];
   const [first, second] = jvm.summaries;
   out.push(
-    `Each configuration in fresh stacks (\`npm start\` with the instrument, LOCAL_SAM_DYNAMODB_JVM_OPTIONS after the runtime's defaults), ${jvm.runs.length / Math.max(1, jvm.summaries.length)} each, alternating; each seeded, warmed up at ${jvm.warmUp.rate} orders/s for ${jvm.warmUp.seconds} s, then held at ${jvm.rate} orders/s for ${jvm.seconds} s. Start: from spawning npm start to its state file. Medians over the stacks; the ratio is the second over the first, both from this run.\n`,
+    `Each configuration in fresh stacks (\`npm start\` with the instrument, LOCAL_SAM_DYNAMODB_JVM_OPTIONS after the runtime's defaults), ${jvm.runs.length / Math.max(1, jvm.summaries.length)} each, alternating; each seeded, warmed up at ${jvm.warmUp.rate} orders/s for ${jvm.warmUp.seconds} s, then held at ${jvm.rate} orders/s for ${jvm.seconds} s. Start: from spawning npm start to its state file (the JVM starts while the functions are bundled). Medians over the stacks (of two, the lower); the ratio is the second over the first, both from this run.\n`,
   );
   if (first && second) {
     out.push(
@@ -150,6 +150,7 @@ function jvmSection(jvm: JvmComparison): string {
           ['POST→final p99, ms', String(first.p99Ms), String(second.p99Ms), fixed(jvm.ratios.p99Ms)],
           ['DynamoDB Local’s CPU per order, ms', fixed(first.dynamoDbLocalCpuMsPerOrder, 1), fixed(second.dynamoDbLocalCpuMsPerOrder, 1), fixed(jvm.ratios.dynamoDbLocalCpuMsPerOrder)],
           ['All CPU per order, ms', fixed(first.totalCpuMsPerOrder, 1), fixed(second.totalCpuMsPerOrder, 1), fixed(jvm.ratios.totalCpuMsPerOrder)],
+          ['DynamoDB Local’s peak RSS during the step, MB', fixed(first.dynamoDbLocalPeakRssMb, 0), fixed(second.dynamoDbLocalPeakRssMb, 0), fixed(jvm.ratios.dynamoDbLocalPeakRssMb)],
         ],
       ),
     );
@@ -157,8 +158,20 @@ function jvmSection(jvm: JvmComparison): string {
   out.push('\nEach stack, in the order run, with the load other processes put on the machine during its step:\n');
   out.push(
     table(
-      ['Configuration', 'Round', 'Start s', 'DynamoDB Local CPU at start s', 'Accepted / s', 'Final / s', 'p99 ms', 'Still open', 'Other processes, cores', 'Steal, cores'],
-      jvm.runs.map((run) => [run.label, run.round + 1, fixed(run.startSeconds, 1), fixed(run.dynamoDbLocalStartCpuSeconds, 2), fixed(run.acceptedPerSecond, 1), fixed(run.finalPerSecond, 1), run.p99Ms, run.stillOpen, fixed(run.machine.otherCores), fixed(run.machine.stealCores)]),
+      ['Configuration', 'Round', 'Start s', 'DynamoDB Local CPU at start s', 'Accepted / s', 'Final / s', 'p99 ms', 'Still open', 'DynamoDB Local RSS MB, after the warm-up / peak', 'Other processes, cores', 'Steal, cores'],
+      jvm.runs.map((run) => [
+        run.label,
+        run.round + 1,
+        fixed(run.startSeconds, 1),
+        fixed(run.dynamoDbLocalStartCpuSeconds, 2),
+        fixed(run.acceptedPerSecond, 1),
+        fixed(run.finalPerSecond, 1),
+        run.p99Ms,
+        run.stillOpen,
+        `${run.dynamoDbLocalRssMb.afterWarmUp} / ${run.dynamoDbLocalRssMb.peak}`,
+        fixed(run.machine.otherCores),
+        fixed(run.machine.stealCores),
+      ]),
     ),
   );
   out.push('\nCPU per accepted order in each of those steps (ms):\n');
