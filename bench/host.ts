@@ -11,7 +11,6 @@ import { DYNAMODB_LOCAL_JVM_OPTIONS_ENV, LOCAL_SAM_BIN, spawnLocalStack } from '
 import { splitStackCpu, type CpuSample, type ThreadCpu } from './cpu';
 import { INSTRUMENT_FILE_ENV, INSTRUMENT_SCRIPT_ENV, type Drained } from './observed';
 
-
 /** One process of `npm start`'s tree and its resident memory. */
 export interface ProcessMemory {
   pid: number;
@@ -32,7 +31,7 @@ export interface StackReady {
 
 export interface Stack {
   ready: StackReady;
-  /** Seconds from the launch to the stack's state file (emulators started, tables and queues made, functions built). */
+  /** Seconds from spawning npm start to the stack's state file (emulators started, tables and queues made, functions built). */
   startSeconds: number;
   /** CPU seconds used so far, by who used them (Linux /proc; zeros elsewhere). */
   cpu(): CpuSample;
