@@ -7,18 +7,9 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { build } from 'esbuild';
-import { LOCAL_SAM_BIN, spawnLocalStack } from 'local-sam';
+import { DYNAMODB_LOCAL_JVM_OPTIONS_ENV, LOCAL_SAM_BIN, spawnLocalStack } from 'local-sam';
+import { splitStackCpu, type CpuSample, type ThreadCpu } from './cpu';
 import { INSTRUMENT_FILE_ENV, INSTRUMENT_SCRIPT_ENV, type Drained } from './observed';
-
-/** CPU seconds used so far (Linux /proc; zeros elsewhere). */
-export interface CpuSample {
-  /** The stack's main thread: the API, the SQS pollers, fauxqs (in process) and the log relay. */
-  hostMainThread: number;
-  /** The stack's other threads: the Lambda workers, mostly (also V8's and libuv's helpers). */
-  hostOtherThreads: number;
-  /** What the stack started: DynamoDB Local's JVM. */
-  children: number;
-}
 
 /** One process of `npm start`'s tree and its resident memory. */
 export interface ProcessMemory {
@@ -40,6 +31,9 @@ export interface StackReady {
 
 export interface Stack {
   ready: StackReady;
+  /** Seconds from spawning npm start to the stack's state file (emulators started, tables and queues made, functions built). */
+  startSeconds: number;
+  /** CPU seconds used so far, by who used them (Linux /proc; zeros elsewhere). */
   cpu(): CpuSample;
   /** Every process of npm start's tree (npm's own included), found from /proc by parent. */
   memory(): ProcessMemory[];
@@ -98,6 +92,25 @@ const commandLine = (pid: number): string | undefined => {
   }
 };
 
+/** The threads of a process, each one's name and CPU seconds; none where there is no /proc. */
+function threadsOf(pid: number): ThreadCpu[] {
+  let tids: string[];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return [];
+  }
+  return tids.flatMap((tid) => {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      return [{ tid: Number(tid), name, seconds: cpuSeconds(`/proc/${pid}/task/${tid}/stat`) }];
+    } catch {
+      return [];
+    }
+  });
+}
+
 /** Every process below `root`, from /proc; none where there is no /proc. */
 export function descendants(root: number): number[] {
   const parents = new Map<number, number>();
@@ -133,13 +146,15 @@ function rssMb(pid: number): number {
   }
 }
 
+export const DYNAMODB_LOCAL_ROLE = 'DynamoDB Local (java)';
+
 function roleOf(pid: number, stackPid: number): string {
   if (pid === stackPid) return 'stack (node)';
   const command = (commandLine(pid) ?? '').split('\0');
   // npm sets its process title to its own command line ("npm start --port 0 ..."), spaces and all.
   if (/^npm( |$)/.test(command[0] ?? '') || command.some((part) => /\bnpm-cli\.js$/.test(part))) return 'npm';
   const program = command[0]?.split('/').pop() ?? '';
-  if (program === 'java' && command.some((part) => part.includes('DynamoDBLocal'))) return 'DynamoDB Local (java)';
+  if (program === 'java' && command.some((part) => part.includes('DynamoDBLocal'))) return DYNAMODB_LOCAL_ROLE;
   if (program === 'esbuild') return 'esbuild';
   if (program === 'sh' || program === 'dash' || program === 'bash') return 'sh';
   return program || String(pid);
@@ -160,8 +175,11 @@ export function startCommand(startScript: string, root: string): { script: strin
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** `instrument: false` runs npm start exactly as a user does, with nothing preloaded (drain() then fails). */
-export async function launchStack(root: string, { instrument: instrumented = true } = {}): Promise<Stack> {
+/**
+ * `instrument: false` runs npm start exactly as a user does, with nothing preloaded (drain() then
+ * fails). `jvmOptions` go to DynamoDB Local after the runtime's own (none: its defaults alone).
+ */
+export async function launchStack(root: string, { instrument: instrumented = true, jvmOptions = [] as string[] } = {}): Promise<Stack> {
   const benchDir = join(root, '.local', 'bench');
   const instrument = join(benchDir, 'instrument.cjs');
   const instrumentFile = join(benchDir, `instrument-${process.pid}.json`);
@@ -185,6 +203,7 @@ export async function launchStack(root: string, { instrument: instrumented = tru
   });
 
   const startScript = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start;
+  const launched = performance.now();
   const spawned = await spawnLocalStack({
     appDir: root,
     workDir: benchDir,
@@ -194,9 +213,12 @@ export async function launchStack(root: string, { instrument: instrumented = tru
     env: {
       // Only the instrument, if any: whatever else this process was started with is not what `npm start` gets.
       NODE_OPTIONS: instrumented ? `--require ${JSON.stringify(instrument)}` : '',
+      // The runtime's JVM options unless told otherwise, whatever this process was started with.
+      [DYNAMODB_LOCAL_JVM_OPTIONS_ENV]: jvmOptions.join(' '),
       ...(instrumented ? { [INSTRUMENT_SCRIPT_ENV]: startCommand(startScript, root).script, [INSTRUMENT_FILE_ENV]: instrumentFile } : {}),
     },
   });
+  const startSeconds = (performance.now() - launched) / 1000;
   const output = () => readFileSync(spawned.logFile, 'utf8').slice(-8000);
   const npmPid = spawned.child.pid ?? 0;
   for (const deadline = Date.now() + 10_000; instrumented && !existsSync(instrumentFile); await sleep(100)) {
@@ -217,14 +239,14 @@ export async function launchStack(root: string, { instrument: instrumented = tru
       tables: Object.fromEntries(Object.entries(state.tables).map(([logicalId, table]) => [logicalId, table.name])),
       startScript,
     },
-    cpu() {
-      const main = cpuSeconds(`/proc/${stackPid}/task/${stackPid}/stat`);
-      return {
-        hostMainThread: main,
-        hostOtherThreads: cpuSeconds(`/proc/${stackPid}/stat`) - main,
-        children: descendants(stackPid).reduce((total, pid) => total + cpuSeconds(`/proc/${pid}/stat`), 0),
-      };
-    },
+    startSeconds,
+    cpu: () =>
+      splitStackCpu(
+        stackPid,
+        cpuSeconds(`/proc/${stackPid}/stat`),
+        threadsOf(stackPid),
+        descendants(stackPid).map((pid) => ({ isDynamoDbLocal: roleOf(pid, stackPid) === DYNAMODB_LOCAL_ROLE, seconds: cpuSeconds(`/proc/${pid}/stat`) })),
+      ),
     memory: () => [npmPid, ...descendants(npmPid)].map((pid) => ({ pid, role: roleOf(pid, stackPid), rssMb: rssMb(pid) })).filter((entry) => entry.rssMb > 0),
     async drain() {
       if (!instrumentUrl) throw new Error('this stack runs without the instrument');

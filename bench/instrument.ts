@@ -1,7 +1,8 @@
 // Preloaded (NODE_OPTIONS=--require) into the processes `npm start` runs for `npm run bench`; it
 // serves only in the stack's own process (INSTRUMENT_SCRIPT_ENV names its script) and, through the
 // NODE_OPTIONS of their environment, in every Lambda worker thread that process starts. Nothing in
-// src/ or local/ knows about it, and it changes none of their options: it observes.
+// src/ or local-sam knows about it, and it changes none of their options: it observes, and names
+// each worker's thread (what /proc shows) so that the functions' CPU can be told from the runtime's.
 //
 // In each thread it counts the AWS calls sent through node:http (awsRequests.ts) and where their
 // DynamoDB writes landed (partitions.ts); in a worker it also times the handler's module load and
@@ -16,6 +17,7 @@ import { realpathSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import workerThreads from 'node:worker_threads';
 import { mergeTally, observeAwsCalls, RequestLog, type Observation } from './awsRequests';
+import { LAMBDA_THREAD_NAME } from './cpu';
 import { keySchemaOf, mergePartitions, PartitionLog, type KeySchemas } from './partitions';
 import {
   DURATION_SAMPLES,
@@ -77,6 +79,7 @@ function start(): void {
 
   const stats = (): InvocationStats => (invocations[functionName ?? 'unknown'] ??= emptyInvocations());
   if (!isMainThread) {
+    nameThread();
     timeHandler(stats);
     channel.onmessage = (event) => {
       const message = (event as { data: Message }).data;
@@ -171,6 +174,19 @@ function observeWorkers(started: (name: string) => void, logs: () => LogVolume):
     }
   }
   (workerThreads as { Worker: typeof Original }).Worker = ObservedWorker;
+}
+
+/**
+ * Names this execution environment's thread, so that its CPU time can be told from the runtime's
+ * (host.ts reads /proc/<pid>/task/<tid>/stat). A synchronous write runs on the calling thread, so
+ * /proc/thread-self is this worker's own. Without /proc the name stays as it was: nothing else depends on it.
+ */
+function nameThread(): void {
+  try {
+    writeFileSync('/proc/thread-self/comm', LAMBDA_THREAD_NAME);
+  } catch {
+    // Not Linux.
+  }
 }
 
 type Handler = (this: unknown, ...args: unknown[]) => unknown;

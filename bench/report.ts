@@ -5,6 +5,8 @@ import { MODEL_RATE, PARTITION_WRITE_UNITS_PER_SECOND, type AwsScaleModel } from
 import type { Ceiling, EmulatorCapacity } from './capacity';
 import type { ColdStartResult } from './coldStart';
 import type { CostLine, DesignCost } from './cost';
+import type { CpuMsPerOrder } from './cpu';
+import type { JvmComparison } from './jvm';
 import { MAX_IN_FLIGHT, type StepResult } from './load';
 import type { InvocationTally, StackConfiguration } from './observed';
 import type { PartitionTally } from './partitions';
@@ -37,7 +39,7 @@ export interface StepWithCost extends StepResult {
   /** What the AWS-scale model reads (left out of the JSON). */
   counted: { partitions: PartitionTally; invocations: InvocationTally };
   /** CPU milliseconds per accepted order on this machine, by who spent them (what 2 cores allow is 2000 / total orders a second). */
-  cpuMsPerOrder: { hostMainThread: number; lambdaWorkers: number; dynamoDbLocal: number; loadGenerator: number; total: number };
+  cpuMsPerOrder: CpuMsPerOrder;
   /** How long each call took as the functions and pollers saw it (the emulators' answer times under this load). */
   callLatencyMs: Record<string, { p50: number; p99: number; requests: number }>;
   /** The highest RSS of each of npm start's processes during the step, and of all of them at once. */
@@ -75,6 +77,8 @@ export interface BenchResults {
   steps: StepWithCost[];
   cost?: { step: string; ours: DesignCost; original: DesignCost };
   awsScale?: AwsScaleModel;
+  /** Part 5: DynamoDB Local's JVM options compared (--jvm-compare). */
+  jvm?: JvmComparison;
   targets: TargetCheck[];
   notes: string[];
 }
@@ -108,6 +112,72 @@ const memoryTable = (columns: string[], snapshots: MemorySnapshot[]) => {
     [...roles.map((role) => [role, ...snapshots.map((snapshot) => (snapshot.byRole[role] === undefined ? '' : String(snapshot.byRole[role])))]), ['**all at once**', ...snapshots.map((snapshot) => `**${snapshot.totalMb}**`)]],
   );
 };
+
+const CPU_NOTE =
+  "CPU per accepted order on this machine (ms), from the step's first order to its last final state, by thread as /proc counts it; two cores give 2000 ms a second. The runtime is one Node process: its main thread runs the API gateway, the SQS pollers, the scheduler and fauxqs; each function's execution environment is a worker thread of it (the instrument names them); its other threads are Node's own (V8's GC and compilers, libuv's pool), working for both. DynamoDB Local is a JVM of its own.";
+
+/** The CPU an order cost, by who spent it, one row a step. */
+export function cpuTable(rows: [string, CpuMsPerOrder][]): string {
+  return table(
+    ['Load', 'Runtime main thread (gateway, pollers, fauxqs)', 'Functions (execution environments)', 'Runtime’s other threads (GC, JIT, libuv)', 'DynamoDB Local (JVM)', 'Load generator', 'Total', 'Orders/s two cores allow at that cost'],
+    rows.map(([label, cpu]) => [
+      label,
+      fixed(cpu.runtimeMainThread, 1),
+      fixed(cpu.functions, 1),
+      fixed(cpu.runtimeOther, 1),
+      fixed(cpu.dynamoDbLocal, 1),
+      fixed(cpu.loadGenerator, 1),
+      fixed(cpu.total, 1),
+      cpu.total > 0 ? fixed(2000 / cpu.total, 0) : '',
+    ]),
+  );
+}
+
+function jvmSection(jvm: JvmComparison): string {
+  const out: string[] = ['\n## 5. DynamoDB Local’s JVM options\n'];
+  const [first, second] = jvm.summaries;
+  out.push(
+    `Each configuration in fresh stacks (\`npm start\` with the instrument, LOCAL_SAM_DYNAMODB_JVM_OPTIONS after the runtime's defaults), ${jvm.runs.length / Math.max(1, jvm.summaries.length)} each, alternating; each seeded, warmed up at ${jvm.warmUp.rate} orders/s for ${jvm.warmUp.seconds} s, then held at ${jvm.rate} orders/s for ${jvm.seconds} s. Start: from spawning npm start to its state file (the JVM starts while the functions are bundled). Medians over the stacks (of two, the lower); the ratio is the second over the first, both from this run.\n`,
+  );
+  if (first && second) {
+    out.push(
+      table(
+        ['', `${first.label} (${first.options.join(' ')})`, `${second.label} (${second.options.join(' ')})`, 'Ratio'],
+        [
+          ['Start, s', fixed(first.startSeconds, 1), fixed(second.startSeconds, 1), fixed(jvm.ratios.startSeconds)],
+          ['DynamoDB Local’s CPU by then, s', fixed(first.dynamoDbLocalStartCpuSeconds, 1), fixed(second.dynamoDbLocalStartCpuSeconds, 1), fixed(jvm.ratios.dynamoDbLocalStartCpuSeconds)],
+          [`Final orders/s at ${jvm.rate}/s`, fixed(first.finalPerSecond, 1), fixed(second.finalPerSecond, 1), fixed(jvm.ratios.finalPerSecond)],
+          ['POST→final p99, ms', String(first.p99Ms), String(second.p99Ms), fixed(jvm.ratios.p99Ms)],
+          ['DynamoDB Local’s CPU per order, ms', fixed(first.dynamoDbLocalCpuMsPerOrder, 1), fixed(second.dynamoDbLocalCpuMsPerOrder, 1), fixed(jvm.ratios.dynamoDbLocalCpuMsPerOrder)],
+          ['All CPU per order, ms', fixed(first.totalCpuMsPerOrder, 1), fixed(second.totalCpuMsPerOrder, 1), fixed(jvm.ratios.totalCpuMsPerOrder)],
+          ['DynamoDB Local’s peak RSS during the step, MB', fixed(first.dynamoDbLocalPeakRssMb, 0), fixed(second.dynamoDbLocalPeakRssMb, 0), fixed(jvm.ratios.dynamoDbLocalPeakRssMb)],
+        ],
+      ),
+    );
+  }
+  out.push('\nEach stack, in the order run, with the load other processes put on the machine during its step:\n');
+  out.push(
+    table(
+      ['Configuration', 'Round', 'Start s', 'DynamoDB Local CPU at start s', 'Accepted / s', 'Final / s', 'p99 ms', 'Still open', 'DynamoDB Local RSS MB, after the warm-up / peak', 'Other processes, cores', 'Steal, cores'],
+      jvm.runs.map((run) => [
+        run.label,
+        run.round + 1,
+        fixed(run.startSeconds, 1),
+        fixed(run.dynamoDbLocalStartCpuSeconds, 2),
+        fixed(run.acceptedPerSecond, 1),
+        fixed(run.finalPerSecond, 1),
+        run.p99Ms,
+        run.stillOpen,
+        `${run.dynamoDbLocalRssMb.afterWarmUp} / ${run.dynamoDbLocalRssMb.peak}`,
+        fixed(run.machine.otherCores),
+        fixed(run.machine.stealCores),
+      ]),
+    ),
+  );
+  out.push('\nCPU per accepted order in each of those steps (ms):\n');
+  out.push(cpuTable(jvm.runs.map((run) => [`${run.label}, round ${run.round + 1}`, run.cpuMsPerOrder])));
+  return out.join('\n');
+}
 
 export function toMarkdown(results: BenchResults): string {
   const out: string[] = [];
@@ -244,21 +314,8 @@ export function toMarkdown(results: BenchResults): string {
     if (results.steps.some((step) => step.orders.refused.shed)) {
       out.push(`\nShed: orders the sender did not send because ${MAX_IN_FLIGHT} requests were already waiting for an answer (a saturated API); an open-loop sender would otherwise measure its own queue.`);
     }
-    out.push(`\nCPU per accepted order on this machine (ms), from the step's first order to its last final state; two cores give 2000 ms a second:\n`);
-    out.push(
-      table(
-        ['Load', 'Stack main thread (API, pollers, fauxqs)', 'Lambda workers', 'DynamoDB Local', 'Load generator', 'Total', 'Orders/s two cores allow at that cost'],
-        results.steps.map((step) => [
-          step.label.split(' (')[0] ?? step.label,
-          fixed(step.cpuMsPerOrder.hostMainThread, 1),
-          fixed(step.cpuMsPerOrder.lambdaWorkers, 1),
-          fixed(step.cpuMsPerOrder.dynamoDbLocal, 1),
-          fixed(step.cpuMsPerOrder.loadGenerator, 1),
-          fixed(step.cpuMsPerOrder.total, 1),
-          step.cpuMsPerOrder.total > 0 ? fixed(2000 / step.cpuMsPerOrder.total, 0) : '',
-        ]),
-      ),
-    );
+    out.push(`\n${CPU_NOTE}\n`);
+    out.push(cpuTable(results.steps.map((step) => [step.label.split(' (')[0] ?? step.label, step.cpuMsPerOrder])));
     const functionNames = [...new Set(results.steps.flatMap((step) => Object.keys(step.lambda)))].sort();
     out.push(`\nLambda durations as the functions ran here (p50 / p99 ms, invocations; cold starts; how busy its execution environments were, over the step's time):\n`);
     out.push(
@@ -338,6 +395,8 @@ export function toMarkdown(results: BenchResults): string {
     );
     out.push(`\nDynamoDB Local running an order's calls (write with index entry, reads, three updates, read, shipping transaction), ${results.capacity.calls[0]?.concurrency ?? ''} orders at a time: **${results.capacity.dynamoOrdersPerSecond} orders/s** (${runs.map((run) => run.dynamoOrdersPerSecond).join(' / ')}). The ceiling in the load table adds fauxqs' share of each order to this.`);
   }
+
+  if (results.jvm) out.push(jvmSection(results.jvm));
 
   if (results.notes.length > 0) {
     out.push('\n## Notes\n');

