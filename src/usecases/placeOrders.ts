@@ -131,9 +131,10 @@ async function commit(requests: OrderRequest[], orders: Order[], ports: OrderPla
   if (outcome.stored) return undefined;
   const earlier = earlierAttempt(requests, outcome.found);
   if (!earlier) throw new IdempotencyKeyReusedError('The orders of this Idempotency-Key exist for another request body');
-  // Withdrawn meanwhile by their own attempt: nothing of this request is stored any more.
-  if (!(await markAnswered(orders, earlier, ports, replyBy - reserve))) throw new OrdersNotStoredError(orderIdsOf(orders), false, { cause: new Error('the earlier attempt withdrew its orders as they were found') });
-  return earlier;
+  if (await markAnswered(orders, earlier, ports, replyBy - reserve)) return earlier;
+  // Withdrawn meanwhile by their own attempt. An SDK retry of this attempt's own put could still
+  // land on that attempt's fences, so the ids are fenced again as this attempt's before answering.
+  return takeBack(requests, orders, ports, replyBy, new Error('the earlier attempt withdrew its orders as they were found'), true);
 }
 
 /** After a write whose outcome is unknown: fences the ids (throws "not stored"), or answers the request's orders that hold them. */

@@ -230,6 +230,27 @@ describe('attempts of one request racing (same Idempotency-Key and body)', () =>
     expect(race.orders(['k-0', 'k-1']).every((item) => item !== undefined && !item.fenced)).toBe(true);
   });
 
+  it('fences the ids as its own when the earlier attempt withdraws its orders as they are found, so that its own write cannot land later', async () => {
+    const race = raceTable();
+    await placeOrders(body, race.attempt('2026-01-01T00:00:00.000Z').ports, inTenSeconds());
+    const aOrders = race.orders(['k-0', 'k-1']) as Order[];
+    const b = race.attempt('2026-01-01T00:00:09.000Z');
+    const markAnswered = b.ports.markAnswered.bind(b.ports);
+    // A's withdrawal lands between B finding A's orders and B marking them answered.
+    b.ports.markAnswered = async (orders, options) => {
+      await race.attempt('2026-01-01T00:00:00.000Z').ports.withdrawOrders(aOrders, options);
+      return markAnswered(orders, options);
+    };
+    const answer = placeOrders(body, b.ports, inTenSeconds());
+    await expect(answer).rejects.toBeInstanceOf(OrdersNotStoredError);
+    await expect(answer).rejects.toMatchObject({ mayBeStored: false });
+    // B's own fences: a retry of B's put that lands late meets a fence of its own attempt and is refused.
+    expect(race.orders(['k-0', 'k-1']).map((item) => [item?.fenced, item?.createdAt])).toEqual([
+      [true, '2026-01-01T00:00:09.000Z'],
+      [true, '2026-01-01T00:00:09.000Z'],
+    ]);
+  });
+
   it('answers an earlier attempt’s orders as a replay when its own write fails and its withdrawal finds them (never "none will be processed")', async () => {
     const race = raceTable();
     const first = await placeOrders(body, race.attempt('2026-01-01T00:00:00.000Z').ports, inTenSeconds());
