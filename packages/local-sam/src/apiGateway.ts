@@ -430,7 +430,7 @@ export function gatewayResponse(definition: Record<string, unknown>, error: Gate
   };
 }
 
-/** What the local gateway needs of an operation's contract (src/http/contract.ts provides it from swagger.yaml). */
+/** What the local gateway needs of an operation's contract (the app's `validator` provides it, e.g. from its OpenAPI file). */
 export interface RequestContract {
   parameters: { name: string; in: string; required: boolean }[];
 }
@@ -447,8 +447,8 @@ export function validatesParameters(definition: Record<string, unknown>, operati
 /**
  * API Gateway's parameter validation in front of the function: every required parameter present
  * and not blank. Validators that also turn on body validation are not emulated: API Gateway checks
- * bodies against its own draft-4 models with wording the local runtime cannot reproduce, and this
- * project's definition leaves bodies to the functions.
+ * bodies against its own draft-4 models with wording the local runtime cannot reproduce, and an app's
+ * functions check bodies themselves.
  */
 export function missingRequiredParameters(
   definition: Record<string, unknown>,

@@ -1,5 +1,5 @@
-// The REST API on a local port: the template's AWS::Serverless::Api (its DefinitionBody, usually an
-// AWS::Include of swagger.yaml) in front of the function pools, with API Gateway's own behaviour
+// The REST API on a local port: the template's AWS::Serverless::Api (its DefinitionBody, often an
+// AWS::Include of an OpenAPI file) in front of the function pools, with API Gateway's own behaviour
 // (routes with or without the stage prefix, API keys and the usage plan when asked for, parameter
 // validation, payload limits, what a failing function answers, all through the definition's
 // gateway responses), Swagger UI at /docs and the live console at /console (console/server.ts).

@@ -4,7 +4,7 @@
 //
 //   // local-sam.config.ts
 //   import { defineApp } from 'local-sam';
-//   import { contract } from './src/http/contract';
+//   import { contract } from './src/contract';
 //   export default defineApp({
 //     stackName: 'my-app',
 //     validator: (resource, method) => contract[`${method} ${resource}`],

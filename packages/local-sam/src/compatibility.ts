@@ -28,7 +28,7 @@ const FUNCTION_PROPERTIES: Record<string, string> = {
   Layers: 'layers are not mounted: /opt is empty, so code must not need them',
   VpcConfig: 'no VPC locally: the function reaches everything the machine reaches',
   FileSystemConfigs: 'no EFS locally: the mount path does not exist',
-  ReservedConcurrentExecutions: 'not applied: each function has a pool of execution environments of its own (--function-concurrency)',
+  ReservedConcurrentExecutions: 'not applied: each function has a pool of execution environments of its own, at most 4',
   ProvisionedConcurrencyConfig: 'not applied: each function is warmed once at startup',
   DeadLetterQueue: 'not applied: an asynchronous invocation (schedule, SNS) that fails is logged, not sent there',
   EventInvokeConfig: 'not applied: asynchronous invocations are not routed to destinations',
@@ -105,7 +105,7 @@ export function checkTemplate(template: Template): string[] {
     if (major !== nodeMajor) group(`Runtime ${runtime} runs on this machine's Node.js ${process.versions.node}`, fn.logicalId);
     const buildMethod = fn.metadata.BuildMethod;
     if (buildMethod !== undefined && buildMethod !== 'esbuild') group(`BuildMethod ${String(buildMethod)} is not run locally: the code runs from CodeUri as it is`, fn.logicalId);
-    const architecture = String((resolve(fn.properties.Architectures) as unknown[] | undefined)?.[0] ?? 'x86_64');
+    const architecture = String(([] as unknown[]).concat(resolve(fn.properties.Architectures) ?? [])[0] ?? 'x86_64');
     if ((architecture === 'arm64') !== (process.arch === 'arm64')) group(`Architectures ${architecture} runs on this machine's ${process.arch}`, fn.logicalId);
     for (const [property, meaning] of Object.entries(FUNCTION_PROPERTIES)) if (fn.properties[property] !== undefined) group(`${property}: ${meaning}`, fn.logicalId);
     warnings.push(...eventWarnings(fn, template));
@@ -149,7 +149,7 @@ function checkReferences(template: Template): void {
   };
   for (const resource of Object.values(template.resources)) {
     check(resource.logicalId, resource.properties);
-    for (const dependency of resource.dependsOn) if (!(dependency in template.declared)) throw new TemplateError(`${resource.logicalId} depends on ${dependency}, which is not a resource of the template`);
+    for (const dependency of resource.dependsOn) if (!(dependency in template.declared) && samGeneratedResource(template, dependency) === undefined) throw new TemplateError(`${resource.logicalId} depends on ${dependency}, which is not a resource of the template`);
   }
   for (const [name, output] of Object.entries(template.outputs)) check(`Output ${name}`, output);
 }

@@ -47,16 +47,15 @@ export async function freePort(): Promise<number> {
 /**
  * DynamoDB Local's JVM sized for one local stack rather than by the JVM's server defaults (the G1
  * collector, a heap of up to a quarter of the machine's memory, two JIT compilers): on a 2-core
- * machine these flags halved its resident memory and kept its throughput (`npm run bench` reports
- * both). Its data lives in SQLite outside the Java heap.
+ * machine these flags halved its resident memory and kept its throughput (measured). Its data lives in SQLite outside the Java heap.
  *
- * C1 alone (-XX:TieredStopAtLevel=1) by measurement: `npm run bench -- --jvm-compare`, 2026-12-08,
- * two runs of 2 fresh stacks per configuration, alternating, 100 orders/s for 60 s after a 20 s
+ * C1 alone (-XX:TieredStopAtLevel=1) by measurement: a benchmark of the repository that holds this package, 2026-12-08,
+ * two runs of 2 fresh stacks per configuration, alternating, a 100-requests/s load for 60 s after a 20 s
  * warm-up, on 2 shared cores (0.4-0.7 cores busy with other work). Tiered compilation (C1 then C2)
- * against C1 alone: DynamoDB Local's CPU per order 0.98x and 1.08x, final orders/s 1.30x and 1.03x
+ * against C1 alone: DynamoDB Local's CPU per request 0.98x and 1.08x, completed requests/s 1.30x and 1.03x
  * (the 1.30 against a C1 stack that had the busiest machine), so no sustained gain beyond the
  * noise; but 1.65x and 1.75x its CPU to start (3.4 s against 2.0 s), a slower stack start (about
- * 1 s) and 1.24x its peak RSS (234 MB against 189 MB). See docs/benchmarks.md.
+ * 1 s) and 1.24x its peak RSS (234 MB against 189 MB).
  */
 export const DYNAMODB_LOCAL_JVM_OPTIONS = ['-XX:+UseSerialGC', '-Xms8m', '-Xmx256m', '-XX:TieredStopAtLevel=1', '-XX:-UsePerfData'];
 

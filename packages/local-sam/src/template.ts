@@ -317,6 +317,20 @@ export function placeholderResource(template: Template, resource: TemplateResour
  * and version (`<Fn>.Alias`, `<Fn>.Version`, `<Fn>Alias<Name>`) and an API's `<Api>.Stage`. Locally
  * a function has one version, so its alias and version name that function.
  */
+/** A parameter's value where the template gives a Ref to one (the usual `!Ref Stage`), else the value as written. */
+function plainValue(template: Template, value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  const ref = typeof value === 'object' && value !== null ? (value as { Ref?: unknown }).Ref : undefined;
+  return typeof ref === 'string' && ref in template.parameters ? String(template.parameters[ref]) : String(value);
+}
+
+/** The name of the alias a function publishes (AutoPublishAlias), letters and digits only as SAM keeps it in logical ids. */
+function aliasName(template: Template, fn: TemplateResource): string | undefined {
+  return plainValue(template, fn.properties.AutoPublishAlias)?.replace(/[^A-Za-z0-9]/g, '');
+}
+
+const stageNameOf = (template: Template, api: TemplateResource): string => plainValue(template, api.properties.StageName) ?? 'Prod';
+
 export function samGeneratedResource(template: Template, logicalId: string): PhysicalResource | undefined {
   const functionNamed = (id: string) => (template.resources[id]?.type === 'AWS::Serverless::Function' ? template.resources[id] : undefined);
   const { accountId } = template;
@@ -325,9 +339,18 @@ export function samGeneratedResource(template: Template, logicalId: string): Phy
   }
   const member = /^(\w+)\.(Alias|Version|Stage|Deployment)$/.exec(logicalId);
   const role = /^(\w+)Role$/.exec(logicalId);
-  const alias = /^(\w+?)Alias(\w+)$/.exec(logicalId);
-  const fn = functionNamed(member?.[1] ?? '') ?? functionNamed(role?.[1] ?? '') ?? functionNamed(alias?.[1] ?? '');
-  if (member && template.resources[member[1] ?? '']?.type === 'AWS::Serverless::Api') return { type: 'AWS::ApiGateway::Stage', ref: String(template.resources[member[1] ?? '']?.properties.StageName ?? 'Prod'), attributes: {} };
+  // <Function>Alias<name>: the function is the part before an `Alias` whose rest is that function's alias name.
+  const aliasOf = (id: string) => {
+    for (const match of id.matchAll(/Alias/g)) {
+      const candidate = functionNamed(id.slice(0, match.index));
+      if (candidate && aliasName(template, candidate) === id.slice(match.index + 5)) return candidate;
+    }
+    return undefined;
+  };
+  const alias = aliasOf(logicalId);
+  const fn = functionNamed(member?.[1] ?? '') ?? functionNamed(role?.[1] ?? '') ?? alias;
+  const api = template.resources[member?.[1] ?? ''] ?? Object.values(template.resources).find((resource) => resource.type === 'AWS::Serverless::Api' && logicalId.startsWith(resource.logicalId) && /^\w+(Stage|Deployment\w*)$/.test(logicalId.slice(resource.logicalId.length)));
+  if (api?.type === 'AWS::Serverless::Api' && (member || !fn)) return { type: 'AWS::ApiGateway::Stage', ref: stageNameOf(template, api), attributes: {} };
   if (!fn) return undefined;
   const arn = placeholderResource(template, fn).attributes.Arn ?? '';
   if (role && fn === functionNamed(role[1] ?? '')) {
@@ -338,7 +361,7 @@ export function samGeneratedResource(template: Template, logicalId: string): Phy
   const published = fn.properties.AutoPublishAlias;
   if (published === undefined) return undefined;
   // Qualified as on AWS (`<function ARN>:live`, `:1`); the runtime finds the function by its unqualified ARN.
-  const qualified = member?.[2] === 'Version' ? `${arn}:1` : `${arn}:${typeof published === 'string' ? published : 'live'}`;
+  const qualified = member?.[2] === 'Version' ? `${arn}:1` : `${arn}:${plainValue(template, published) ?? 'live'}`;
   const type = qualified.endsWith(':1') ? 'AWS::Lambda::Version' : 'AWS::Lambda::Alias';
   return { type, ref: qualified, attributes: { Arn: qualified, FunctionName: arn, Version: '1' } };
 }

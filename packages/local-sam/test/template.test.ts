@@ -256,3 +256,25 @@ describe('the project’s template.yaml', () => {
     }
   });
 });
+
+describe('names SAM generates, as templates commonly refer to them', () => {
+  const template = loadTemplate(join(__dirname, 'templates', 'generated-names.yaml'), {}, { stackName: 'p' });
+  const arn = 'arn:aws:lambda:us-east-1:000000000000:function:p-MyAliasFn';
+
+  it('resolves a stage named by a parameter, and an alias named by one on a function whose name contains Alias', () => {
+    expect(createResolver(template, {})(template.resources.MyAliasFn?.properties.Environment)).toEqual({
+      Variables: { ALIAS: `${arn}:current`, STAGE: 'dev', VERSION: `${arn}:1` },
+    });
+  });
+
+  it('accepts a DependsOn on the stage SAM makes, and warns only about what does not run', () => {
+    expect(checkTemplate(template)).toEqual([
+      'AWS::ApiGateway::UsagePlan: read by --api-keys (a usage plan and one key made at startup), not created (Plan)',
+      "AutoPublishAlias: accepted: the alias names the function's one local version (MyAliasFn)",
+    ]);
+  });
+
+  it('refuses an alias name the function does not publish', () => {
+    expect(() => createResolver(template, {})({ Ref: 'MyAliasFnAliaslive' })).toThrow(/Unresolved reference to MyAliasFnAliaslive/);
+  });
+});
