@@ -70,8 +70,10 @@ export function judge(plan: Plan, schedule: FaultSchedule, history: History, obs
   const unexpected = history.placements.flatMap((placement) => [...placement.attempts, ...placement.repeats].filter((seen) => typeof seen.status === 'number' && seen.status >= 400 && seen.status < 500 && ![409, 429].includes(seen.status)));
   fail('no request of the workload is refused as invalid', unexpected.map((seen) => String(seen.status)), unexpected[0]?.message);
 
-  // No order shipped that no client was answered 202 for, but for the unkeyed 502/504 residual.
-  const unkeyedUnknown = history.placements.filter((p) => !p.plan.key && p.attempts.every((seen) => seen.status !== 202) && p.attempts.some((seen) => seen.status === 502 || seen.status === 504 || seen.status === 'timeout' || seen.status === 'network'));
+  // No order shipped that no client was answered 202 for, but for the unkeyed residual: 502, 504, no
+  // answer, or the 503 that says the orders may or may not have been stored (docs/guarantees.md).
+  const mayBeStored = (seen: { status: unknown; message?: string }) => seen.status === 503 && /may or may not have been stored/.test(seen.message ?? '');
+  const unkeyedUnknown = history.placements.filter((p) => !p.plan.key && p.attempts.every((seen) => seen.status !== 202) && p.attempts.some((seen) => seen.status === 502 || seen.status === 504 || seen.status === 'timeout' || seen.status === 'network' || mayBeStored(seen)));
   const isResidual = (order: Order) => unkeyedUnknown.some((p) => p.plan.orders.some((body) => sameBody(order, body)));
   const unanswered = observed.orders.filter((order) => order.status === 'SHIPPED' && !accepted.has(order.orderId));
   const unkeyedResidual = unanswered.filter(isResidual).map((order) => order.orderId);
