@@ -1,10 +1,15 @@
 // An SQS logger as `sam init`'s SQS template writes one: plain CommonJS, a CodeUri with its own
 // node_modules, a queue with a RedrivePolicy, an SQS event with BatchSize and a batching window.
 import { GetQueueAttributesCommand, SendMessageBatchCommand } from '@aws-sdk/client-sqs';
+import { cpSync } from 'node:fs';
+import { join } from 'node:path';
 import { eventually, startFixture, type FixtureStack } from './support';
 
 let app: FixtureStack;
 beforeAll(async () => {
+  // The function's own dependency, installed into its CodeUri's node_modules as `npm install` would.
+  const fixture = join(__dirname, '..', 'fixtures', 'sqs-logger');
+  cpSync(join(fixture, 'tiny-label'), join(fixture, 'src', 'node_modules', 'tiny-label'), { recursive: true });
   app = await startFixture('sqs-logger');
 }, 120_000);
 afterAll(() => app?.stop());
