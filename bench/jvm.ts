@@ -5,7 +5,7 @@
 // runtime's LOCAL_SAM_DYNAMODB_JVM_OPTIONS, after its defaults.
 import { cpuPerOrder, machineLoad, type CpuMsPerOrder } from './cpu';
 import { DYNAMODB_LOCAL_ROLE, launchStack, machineCpuSeconds } from './host';
-import { orderFactory, seed, steadyLoad, type Target } from './load';
+import { orderFactory, seed, steadyLoad, targetOf } from './load';
 import type { Progress } from './progress';
 import { median, round } from './stats';
 
@@ -121,13 +121,7 @@ export async function compareJvmOptions(root: string, settings: JvmSettings, pro
     const stack = await launchStack(root, { jvmOptions: configuration.options });
     try {
       const dynamoDbLocalStartCpuSeconds = stack.cpu().dynamoDbLocal;
-      const target: Target = {
-        url: stack.ready.url,
-        dynamoEndpoint: stack.ready.dynamoEndpoint,
-        orderTable: stack.ready.tables.OrderTable ?? '',
-        accountTable: stack.ready.tables.AccountTable ?? '',
-        stockTable: stack.ready.tables.StockTable ?? '',
-      };
+      const target = targetOf(stack.ready);
       await seed(target);
       await steadyLoad(target, settings.warmUp.rate, settings.warmUp.seconds, settings.drainCapSeconds, orderFactory(1), progress, `Warm-up, ${configuration.label} (not measured)`);
       await stack.drain();

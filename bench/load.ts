@@ -21,6 +21,17 @@ export interface Target {
   stockTable: string;
 }
 
+/** What the load reaches of a started stack: its API, DynamoDB Local and the three tables it reads back. */
+export function targetOf(ready: { url: string; dynamoEndpoint: string; tables: Record<string, string | undefined> }): Target {
+  return {
+    url: ready.url,
+    dynamoEndpoint: ready.dynamoEndpoint,
+    orderTable: ready.tables.OrderTable ?? '',
+    accountTable: ready.tables.AccountTable ?? '',
+    stockTable: ready.tables.StockTable ?? '',
+  };
+}
+
 export interface LatencySummary {
   p50: number;
   p95: number;

@@ -26,7 +26,7 @@ import { callLatencies, measuredDesignCost, originalDesignCost, repriceDynamo, t
 import { cpuPerOrder, type CpuMsPerOrder, type CpuSample } from './cpu';
 import { cpuSeconds, descendants, launchStack, machineCpuSeconds, startCommand, type ProcessMemory, type Stack } from './host';
 import { compareJvmOptions, type JvmSettings } from './jvm';
-import { burstLoad, orderFactory, seed, steadyLoad, type StepResult, type Target } from './load';
+import { burstLoad, orderFactory, seed, steadyLoad, targetOf, type StepResult } from './load';
 import type { Drained } from './observed';
 import { PRICES, PRICES_BEFORE_2024_11 } from './prices';
 import { Progress } from './progress';
@@ -459,13 +459,7 @@ async function main(): Promise<void> {
       capacityRuns.push(capacityBefore);
       capacity = capacityBefore;
       progress.phase('Seeding accounts and stock');
-      const target: Target = {
-        url: stack.ready.url,
-        dynamoEndpoint: stack.ready.dynamoEndpoint,
-        orderTable: stack.ready.tables.OrderTable ?? '',
-        accountTable: stack.ready.tables.AccountTable ?? '',
-        stockTable: stack.ready.tables.StockTable ?? '',
-      };
+      const target = targetOf(stack.ready);
       await seed(target);
       // Every function warm and the JIT of every process past its first requests, as after a
       // while in service; the steps measure a running system, not its first seconds.
